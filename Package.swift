@@ -1,0 +1,65 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "ssowatch",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ssowatch", targets: ["ssowatch"]),
+        .library(name: "SSOWatchCore", targets: ["SSOWatchCore"]),
+        .library(name: "SSOWatchSimulator", targets: ["SSOWatchSimulator"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CSystemd",
+            pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]
+        ),
+        .target(
+            name: "SSOWatchCore",
+            dependencies: [
+                "CSystemd",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "SSOWatchSimulator",
+            dependencies: [
+                "SSOWatchCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "ssowatch",
+            dependencies: [
+                "SSOWatchCore",
+                "SSOWatchSimulator",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "SSOWatchCoreTests",
+            dependencies: ["SSOWatchCore", "SSOWatchSimulator"],
+            resources: [.copy("Golden")]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["SSOWatchCore", "SSOWatchSimulator"]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

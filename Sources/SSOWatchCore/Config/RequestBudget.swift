@@ -1,0 +1,82 @@
+import Foundation
+
+/// Whether the accounts that share an API token fit in `rate_limit` at their poll intervals.
+///
+/// Each poll is one request, so in one rate-limit window of W seconds an account polled every I
+/// seconds needs W / I requests. The accounts sharing a token (same ``Secret/value``) together need the
+/// sum of that; it fits when the sum is at most N. The smallest common interval that fits is
+/// `accounts × W / N`. Groups are named by their accounts, never by the token.
+public enum RequestBudget {
+    /// The enabled accounts that use one token, and their budget.
+    public struct Group: Sendable, Hashable {
+        /// Names of the enabled accounts using this token, in configuration order.
+        public var accounts: [String]
+        /// The header line of the first of them, for messages.
+        public var firstLine: Int
+        /// N of `rate_limit`.
+        public var limit: Int
+        /// W of `rate_limit`, in seconds.
+        public var window: TimeInterval
+        /// Requests these accounts need per window at their configured intervals.
+        public var requestsPerWindow: Double
+
+        /// Creates a group.
+        public init(accounts: [String], firstLine: Int, limit: Int, window: TimeInterval, requestsPerWindow: Double) {
+            self.accounts = accounts
+            self.firstLine = firstLine
+            self.limit = limit
+            self.window = window
+            self.requestsPerWindow = requestsPerWindow
+        }
+
+        /// Whether the configured intervals stay within the limit.
+        public var fits: Bool { requestsPerWindow <= Double(limit) + 1e-9 }
+
+        /// The smallest poll interval, the same for every account of the group, that fits; whole
+        /// seconds, rounded up, at least 1s.
+        public var smallestFittingInterval: TimeInterval {
+            max(1, (Double(accounts.count) * window / Double(limit)).rounded(.up))
+        }
+
+        /// The group's name: its accounts' names, at most five, then `+N more` (`prod, staging`).
+        public var name: String {
+            accounts.prefix(5).joined(separator: ", ") + (accounts.count > 5 ? " +\(accounts.count - 5) more" : "")
+        }
+
+        /// `account "prod"` or `accounts prod, staging`, for sentences.
+        public var accountsDescription: String {
+            accounts.count == 1 ? "account \"\(accounts[0])\"" : "accounts \(name)"
+        }
+
+        /// The requests per window as a short number: `1200`, `2.5`.
+        public var requestsDescription: String {
+            let rounded = (requestsPerWindow * 10).rounded() / 10
+            return rounded == rounded.rounded() ? String(Int(rounded)) : String(format: "%.1f", rounded)
+        }
+    }
+
+    /// The groups of the enabled accounts of a configuration, in the order of their first account.
+    public static func groups(for configuration: Configuration) -> [Group] {
+        groups(accounts: configuration.accounts, rateLimit: configuration.daemon.rateLimit)
+    }
+
+    /// The groups of the enabled accounts among `accounts`, in the order of their first account.
+    public static func groups(accounts: [AccountConfig], rateLimit: RateLimit) -> [Group] {
+        var groups: [Group] = []
+        var indexByToken: [String: Int] = [:]
+        for account in accounts where account.enabled {
+            let requests = rateLimit.window / account.pollInterval
+            if let index = indexByToken[account.token.value] {
+                groups[index].accounts.append(account.name)
+                groups[index].requestsPerWindow += requests
+            } else {
+                indexByToken[account.token.value] = groups.count
+                groups.append(
+                    Group(
+                        accounts: [account.name], firstLine: account.line, limit: rateLimit.requests,
+                        window: rateLimit.window, requestsPerWindow: requests))
+            }
+        }
+        return groups
+    }
+}
