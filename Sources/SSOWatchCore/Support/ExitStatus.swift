@@ -1,0 +1,13 @@
+/// Exit statuses of the `ssowatch` command (SPEC §3; values from BSD `sysexits.h`).
+public enum ExitStatus {
+    /// Success.
+    public static let success: Int32 = 0
+    /// A runtime failure.
+    public static let failure: Int32 = 1
+    /// A usage error (EX_USAGE).
+    public static let usage: Int32 = 64
+    /// The API or a webhook was unreachable or refused (EX_UNAVAILABLE).
+    public static let unavailable: Int32 = 69
+    /// A configuration error, or a state file from a newer version (EX_CONFIG).
+    public static let config: Int32 = 78
+}

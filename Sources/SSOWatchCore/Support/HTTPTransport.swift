@@ -1,0 +1,161 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// One HTTP request, as ssowatch's code describes it (independent of the HTTP library).
+public struct HTTPRequestSpec: Sendable {
+    public var method: String
+    /// The full URL. It may contain secrets (webhook URLs): never log it; use `host` instead.
+    public var url: String
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]?
+    /// Deadline for the whole exchange, in seconds.
+    public var timeout: TimeInterval
+
+    /// Creates a request.
+    public init(
+        method: String, url: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,
+        timeout: TimeInterval
+    ) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.timeout = timeout
+    }
+
+    /// The URL's host: the only part of a URL that may appear in a log line.
+    public var host: String { URLComponents(string: url)?.host ?? "(invalid URL)" }
+}
+
+/// One HTTP response.
+public struct HTTPResponseSpec: Sendable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    /// Creates a response.
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    /// The first value of a header, compared case-insensitively.
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+/// Why an HTTP exchange produced no response. Descriptions carry the host only, never the URL.
+public enum HTTPTransportError: Error, Sendable, CustomStringConvertible, Equatable {
+    /// No response within the request's timeout.
+    case timeout(host: String, seconds: TimeInterval)
+    /// Connecting, sending or receiving failed.
+    case connection(host: String, reason: String)
+    /// The response body was larger than ssowatch accepts.
+    case responseTooLarge(host: String, limit: Int)
+    /// The URL could not be used.
+    case invalidURL
+
+    public var description: String {
+        switch self {
+        case .timeout(let host, let seconds): "no response from \(host) within \(formatSeconds(seconds))"
+        case .connection(let host, let reason): "connection to \(host) failed: \(reason)"
+        case .responseTooLarge(let host, let limit): "response from \(host) exceeded \(limit) bytes"
+        case .invalidURL: "invalid URL"
+        }
+    }
+}
+
+/// The seam through which every HTTP request leaves ssowatch. Tests can pass a fake.
+public protocol HTTPTransport: Sendable {
+    /// Sends a request and returns the response, whatever its status.
+    /// - Throws: `HTTPTransportError` when no response arrived.
+    func send(_ request: HTTPRequestSpec) async throws(HTTPTransportError) -> HTTPResponseSpec
+}
+
+/// The production transport, on async-http-client. Redirects are never followed: a webhook or API
+/// URL that redirects is a misconfiguration to report, and following it could leak a bearer token.
+public final class AsyncHTTPTransport: HTTPTransport {
+    private let client: HTTPClient
+    private let maxResponseBytes: Int
+
+    /// Creates a transport with its own connection pool.
+    /// - Parameter maxResponseBytes: larger bodies fail the request instead of exhausting memory.
+    public init(maxResponseBytes: Int = 32 << 20) {
+        var configuration = HTTPClient.Configuration()
+        configuration.redirectConfiguration = .disallow
+        configuration.decompression = .enabled(limit: .ratio(50))
+        configuration.timeout = .init(connect: .seconds(10))
+        configuration.httpVersion = .automatic
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    /// Closes the connection pool. Call once, before the process exits.
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+
+    public func send(_ request: HTTPRequestSpec) async throws(HTTPTransportError) -> HTTPResponseSpec {
+        let host = request.host
+        var outgoing = HTTPClientRequest(url: request.url)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for header in request.headers {
+            outgoing.headers.add(name: header.name, value: header.value)
+        }
+        if let body = request.body {
+            outgoing.body = .bytes(ByteBuffer(bytes: body))
+        }
+        let deadline = TimeAmount.milliseconds(Int64((request.timeout * 1000).rounded(.up)))
+        do {
+            let response = try await client.execute(outgoing, timeout: deadline)
+            let buffer = try await response.body.collect(upTo: maxResponseBytes)
+            return HTTPResponseSpec(
+                status: Int(response.status.code),
+                headers: response.headers.map { (name: $0.name, value: $0.value) },
+                body: Array(buffer.readableBytesView))
+        } catch let error as HTTPClientError {
+            if [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout].contains(error) {
+                throw .timeout(host: host, seconds: request.timeout)
+            }
+            if [.invalidURL, .emptyHost, .emptyScheme, .missingSocketPath].contains(error) {
+                throw .invalidURL
+            }
+            throw .connection(host: host, reason: Self.reason(error))
+        } catch is NIOTooManyBytesError {
+            throw .responseTooLarge(host: host, limit: maxResponseBytes)
+        } catch is CancellationError {
+            throw .connection(host: host, reason: "cancelled")
+        } catch {
+            throw .connection(host: host, reason: Self.reason(error))
+        }
+    }
+
+    /// A one-line reason that cannot contain the request URL (errors from the stack name the
+    /// peer address at most).
+    private static func reason(_ error: any Error) -> String {
+        if let error = error as? HTTPClientError {
+            return String(describing: error).replacingOccurrences(of: "HTTPClientError.", with: "")
+        }
+        if let error = error as? IOError { return error.description }
+        if let error = error as? ChannelError { return String(describing: error) }
+        return String(describing: type(of: error))
+    }
+}
+
+/// `90` → `1m30s`, `45` → `45s`, `0.5` → `0.5s`: durations as people write them in the INI.
+public func formatSeconds(_ seconds: TimeInterval) -> String {
+    if seconds < 1 || seconds != seconds.rounded() {
+        return String(format: "%gs", seconds)
+    }
+    var rest = Int(seconds)
+    var parts = ""
+    for (unit, size) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] where rest >= size {
+        parts += "\(rest / size)\(unit)"
+        rest %= size
+    }
+    return parts.isEmpty ? "0s" : parts
+}

@@ -1,0 +1,45 @@
+import ArgumentParser
+import Foundation
+import SSOWatchCore
+
+/// `--config PATH`, shared by every command that reads the configuration.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .long, help: "The INI file (default: $SSOWATCH_CONFIG, else /etc/ssowatch/ssowatch.ini).")
+    var config: String?
+
+    /// The path to read, per SPEC §2.
+    var path: String { ConfigLoader.resolvePath(explicit: config, environment: ProcessInfo.processInfo.environment) }
+
+    /// Whether the user named a configuration (flag or environment), as opposed to the default path.
+    var isExplicit: Bool { config != nil || ProcessInfo.processInfo.environment["SSOWATCH_CONFIG"] != nil }
+
+    /// Loads the configuration, printing its warnings; a bad file ends the process with status 78.
+    func load() throws -> Configuration {
+        do {
+            let configuration = try ConfigLoader().load(path: path)
+            for warning in configuration.warnings {
+                printError(warning.description)
+            }
+            return configuration
+        } catch let error as ConfigError {
+            printError(error.description)
+            throw ExitCode(ExitStatus.config)
+        }
+    }
+}
+
+/// Writes one line to standard error.
+func printError(_ line: String) {
+    FileHandle.standardError.write(Data((line + "\n").utf8))
+}
+
+/// Fails with a usage error (exit 64) and a message.
+func usageError(_ message: String) -> ExitCode {
+    printError("ssowatch: \(message)")
+    return ExitCode(ExitStatus.usage)
+}
+
+/// Whether a string is a Cloudflare id: 32 hexadecimal characters.
+func isCloudflareID(_ value: String) -> Bool {
+    value.utf8.count == 32 && value.allSatisfy(\.isHexDigit)
+}

@@ -1,0 +1,14 @@
+import ArgumentParser
+import SSOWatchCore
+
+@main
+struct SSOWatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ssowatch",
+        abstract: "Watches Cloudflare SSO connectors and tells your chat when a domain is verified or failed.",
+        version: SSOWatchVersion.string,
+        subcommands: [
+            CheckConfigCommand.self, PollCommand.self, ConnectorsCommand.self,
+        ]
+    )
+}
