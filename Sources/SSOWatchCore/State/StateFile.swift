@@ -1,0 +1,173 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// Where the daemon keeps its `StateDocument`: loaded once at start, saved after every change.
+/// The daemon takes one in its `init`; tests pass an `InMemoryStateStore`.
+public protocol StateStore: Sendable {
+    /// Reads the stored document (a fresh one when there is none).
+    func load() throws(StateFileError) -> StateFile.LoadResult
+    /// Replaces the stored document, atomically.
+    func save(_ document: StateDocument) throws(StateFileError)
+}
+
+/// The state file on disk (SPEC §6): JSON, mode 0600, replaced atomically.
+public struct StateFile: StateStore {
+    /// What `load` found.
+    public struct LoadResult: Sendable, Equatable {
+        /// How the file looked.
+        public enum Outcome: Sendable, Equatable {
+            /// There was no file: a fresh start.
+            case missing
+            /// The file was read.
+            case loaded
+            /// The file was corrupt and has been renamed to `movedTo`; a fresh start.
+            case movedAside(movedTo: String, reason: String)
+        }
+
+        /// The document to run with.
+        public var document: StateDocument
+        /// How the file looked.
+        public var outcome: Outcome
+        /// A message for the log when something unusual happened (a corrupt file moved aside).
+        public var report: String?
+
+        /// Creates a result.
+        public init(document: StateDocument, outcome: Outcome, report: String? = nil) {
+            self.document = document
+            self.outcome = outcome
+            self.report = report
+        }
+    }
+
+    /// The file's path.
+    public var path: String
+    /// The clock used to name a corrupt file that is moved aside.
+    public var now: @Sendable () -> Date
+
+    /// Creates a state file at `path`.
+    public init(path: String, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.path = path
+        self.now = now
+    }
+
+    public func load() throws(StateFileError) -> LoadResult { try Self.load(path: path, now: now()) }
+
+    public func save(_ document: StateDocument) throws(StateFileError) { try Self.save(document, path: path) }
+
+    /// Reads the state file at `path`.
+    ///
+    /// A missing file gives a fresh document. A corrupt one (empty, truncated, not JSON, wrong
+    /// shape) is renamed to `PATH.corrupt-YYYYMMDDTHHMMSSZ` and a fresh document is returned with a
+    /// report. A file from a newer format version is left untouched and refused.
+    /// - Throws: `StateFileError.newerVersion`, `.readFailed`, `.moveAsideFailed`.
+    public static func load(path: String, now: Date = Date()) throws(StateFileError) -> LoadResult {
+        let bytes: [UInt8]
+        switch StateFileIO.readAll(path: path) {
+        case .success(let read): bytes = read
+        case .failure(let error) where error.code == ENOENT:
+            return LoadResult(document: StateDocument(), outcome: .missing)
+        case .failure(let error): throw .readFailed(path: path, reason: StateFileIO.message(error.code))
+        }
+        let data = Data(bytes)
+        let reason: String
+        do {
+            if bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
+                reason = "the file is empty"
+            } else if let version = try StateCoding.probeVersion(data) {
+                if version > StateDocument.currentVersion {
+                    throw StateFileError.newerVersion(
+                        found: version, supported: StateDocument.currentVersion, path: path)
+                }
+                if version < 1 {
+                    reason = "unknown format version \(version)"
+                } else {
+                    return LoadResult(document: try StateCoding.decode(data), outcome: .loaded)
+                }
+            } else {
+                reason = "missing key \"version\""
+            }
+        } catch let error as StateFileError {
+            throw error
+        } catch {
+            reason = StateCoding.reason(for: error)
+        }
+        let destination = try moveAside(path: path, now: now)
+        let report =
+            "state file \(path) was corrupt (\(reason)); moved it to \(destination) and started afresh: "
+            + "every account is re-baselined silently on its next poll"
+        return LoadResult(
+            document: StateDocument(), outcome: .movedAside(movedTo: destination, reason: reason), report: report)
+    }
+
+    /// Reads the state file without changing anything, for `ssowatch status`: `nil` when there is
+    /// no file; a corrupt file is reported (the daemon moves it aside when it next starts).
+    /// - Throws: `StateFileError.newerVersion`, `.readFailed` (also for a corrupt file).
+    public static func inspect(path: String) throws(StateFileError) -> StateDocument? {
+        let bytes: [UInt8]
+        switch StateFileIO.readAll(path: path) {
+        case .success(let read): bytes = read
+        case .failure(let error) where error.code == ENOENT: return nil
+        case .failure(let error): throw .readFailed(path: path, reason: StateFileIO.message(error.code))
+        }
+        let data = Data(bytes)
+        do {
+            if let version = try StateCoding.probeVersion(data), version > StateDocument.currentVersion {
+                throw StateFileError.newerVersion(found: version, supported: StateDocument.currentVersion, path: path)
+            }
+            return try StateCoding.decode(data)
+        } catch let error as StateFileError {
+            throw error
+        } catch {
+            throw .readFailed(
+                path: path,
+                reason: "the file is corrupt (\(StateCoding.reason(for: error))); ssowatch run moves it aside")
+        }
+    }
+
+    /// Writes `document` to `path` atomically: a new file (mode 0600) in the same directory is
+    /// written fully and fsync'ed, renamed over `path`, and the directory is fsync'ed, so a crash
+    /// leaves either the old file or the new one. A missing directory is created with mode 0700.
+    /// - Throws: `StateFileError.writeFailed` naming the step and the OS error.
+    public static func save(_ document: StateDocument, path: String) throws(StateFileError) {
+        let data: Data
+        do {
+            data = try StateCoding.encode(document)
+        } catch {
+            throw .encodingFailed(path: path, reason: "\(error)")
+        }
+        try StateFileIO.writeAtomically([UInt8](data), to: path)
+    }
+
+    /// The name a corrupt file is moved to: `PATH.corrupt-20261129T101500Z` (UTC).
+    public static func corruptPath(for path: String, at date: Date) -> String {
+        var time = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&time, &parts)
+        let stamp = String(
+            format: "%04d%02d%02dT%02d%02d%02dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
+            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec))
+        return "\(path).corrupt-\(stamp)"
+    }
+
+    private static func moveAside(path: String, now: Date) throws(StateFileError) -> String {
+        let base = corruptPath(for: path, at: now)
+        var destination = base
+        var counter = 1
+        // Never overwrite an earlier corrupt copy made in the same second.
+        while access(destination, F_OK) == 0 {
+            counter += 1
+            destination = "\(base)-\(counter)"
+        }
+        guard rename(path, destination) == 0 else {
+            throw .moveAsideFailed(path: path, destination: destination, reason: StateFileIO.message(errno))
+        }
+        return destination
+    }
+}
