@@ -37,6 +37,7 @@ let package = Package(
             name: "SSOWatchSimulator",
             dependencies: [
                 "SSOWatchCore",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -21,7 +21,7 @@ struct ConfigOption: ParsableArguments {
                 printError(warning.description)
             }
             return configuration
-        } catch let error as ConfigError {
+        } catch {
             printError(error.description)
             throw ExitCode(ExitStatus.config)
         }

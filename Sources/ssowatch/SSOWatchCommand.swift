@@ -8,7 +8,8 @@ struct SSOWatchCommand: AsyncParsableCommand {
         abstract: "Watches Cloudflare SSO connectors and tells your chat when a domain is verified or failed.",
         version: SSOWatchVersion.string,
         subcommands: [
-            CheckConfigCommand.self, PollCommand.self, ConnectorsCommand.self,
+            RunCommand.self, CheckConfigCommand.self, PollCommand.self, StatusCommand.self, TestNotifyCommand.self,
+            ConnectorsCommand.self, DemoCommand.self,
         ]
     )
 }

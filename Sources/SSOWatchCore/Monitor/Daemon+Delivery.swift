@@ -1,0 +1,169 @@
+import Dispatch
+import Foundation
+import Logging
+
+extension Daemon {
+    /// Drops what is too old to deliver, applies a (re)loaded configuration to the outbox.
+    func reconcileOutbox(with configuration: Configuration) {
+        let report = state.reconcile(webhooks: configuration.webhooks)
+        for entry in report.dropped {
+            logger.error(
+                "dropping a queued notification: its webhook is no longer configured",
+                metadata: deliveryMetadata(entry))
+        }
+        for name in report.resumedWebhooks {
+            logger.notice(
+                "webhook URL changed; resuming delivery of its held notifications", metadata: ["webhook": "\(name)"])
+        }
+        if !report.dropped.isEmpty || !report.resumedWebhooks.isEmpty { markDirty() }
+    }
+
+    /// Starts a delivery for every webhook whose oldest notification is ready and that has no
+    /// request in flight, and arms a timer for the earliest retry.
+    func pumpDeliveries() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard case .running = lifecycle else { return }
+        let now = dependencies.now()
+        let expired = state.dropExpired(now: now, maxAge: configuration.daemon.deliveryMaxAge)
+        for entry in expired {
+            logger.error(
+                "giving up on a notification after \(formatSeconds(configuration.daemon.deliveryMaxAge)): \(entry.lastError ?? "never delivered")",
+                metadata: deliveryMetadata(entry))
+        }
+        if !expired.isEmpty { saveState() }
+
+        for batch in state.deliverableBatches(now: now, maxPerWebhook: 1000)
+        where deliveriesInFlight[batch.webhook] == nil {
+            guard let webhook = configuration.webhook(named: batch.webhook) else { continue }
+            startDelivery(to: webhook, entries: Self.messageEntries(batch.entries, type: webhook.type))
+        }
+        armDeliveryTimer(now: now)
+    }
+
+    /// The entries one message carries: a cycle's events together when there are more than
+    /// `Renderers.batchThreshold` of them for a chat webhook, else the oldest entry alone.
+    static func messageEntries(_ ready: [OutboxEntry], type: WebhookType) -> [OutboxEntry] {
+        guard let head = ready.first, type != .generic else { return Array(ready.prefix(1)) }
+        let cycle = ready.prefix {
+            $0.event.detectedAt == head.event.detectedAt && $0.event.accountID == head.event.accountID
+        }
+        return cycle.count > Renderers.batchThreshold ? Array(cycle) : [head]
+    }
+
+    private func armDeliveryTimer(now: Date) {
+        deliveryTimer?.cancel()
+        deliveryTimer = nil
+        let expiry = state.outbox.map { $0.enqueuedAt.addingTimeInterval(configuration.daemon.deliveryMaxAge) }.min()
+        guard let wake = [state.nextRetryDate(), expiry].compactMap({ $0 }).min() else { return }
+        let delay = max(0, wake.timeIntervalSince(now))
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + delay, leeway: .milliseconds(50))
+        timer.setEventHandler { [unowned self] in self.pumpDeliveries() }
+        timer.resume()
+        deliveryTimer = timer
+    }
+
+    private func startDelivery(to webhook: WebhookConfig, entries: [OutboxEntry]) {
+        let now = dependencies.now()
+        let message = OutgoingMessage.events(entries.map(\.event))
+        let requests = Renderers.renderer(for: webhook.type).render(
+            message, context: RenderContext(webhook: webhook, now: now))
+        let transport = dependencies.transport
+        let eventIDs = entries.map(\.event.id)
+        deliveriesInFlight[webhook.name] = Task {
+            let outcome = await Self.send(requests, to: webhook, transport: transport)
+            self.queue.async {
+                self.finishDelivery(to: webhook, eventIDs: eventIDs, entries: entries, outcome: outcome)
+            }
+        }
+    }
+
+    /// Sends the requests of one message in order; the first one that does not succeed decides.
+    static func send(_ requests: [RenderedRequest], to webhook: WebhookConfig, transport: any HTTPTransport) async
+        -> DeliveryOutcome
+    {
+        for request in requests {
+            let spec = HTTPRequestSpec(
+                method: request.method, url: webhook.url.value,
+                headers: request.headers.map { (name: $0.name, value: $0.value) }, body: request.body,
+                timeout: webhook.timeout)
+            let outcome: DeliveryOutcome
+            do {
+                let response = try await transport.send(spec)
+                outcome = ResponseClassifier.classify(
+                    type: webhook.type, status: response.status, headers: response.headers.map { ($0.name, $0.value) },
+                    body: response.body, now: Date())
+            } catch {
+                outcome = .transient(reason: error.description)
+            }
+            guard outcome == .delivered else { return outcome }
+        }
+        return .delivered
+    }
+
+    private func finishDelivery(
+        to webhook: WebhookConfig, eventIDs: [String], entries: [OutboxEntry], outcome: DeliveryOutcome
+    ) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        deliveriesInFlight[webhook.name] = nil
+        let now = dependencies.now()
+        var metadata: Logger.Metadata = ["webhook": "\(webhook.name)", "host": "\(webhook.host)"]
+        if entries.count == 1, let entry = entries.first {
+            metadata.merge(deliveryMetadata(entry)) { $1 }
+        } else {
+            metadata["events"] = "\(entries.count)"
+        }
+        // A reload may have replaced the webhook while the request was in flight.
+        let current = configuration.webhook(named: webhook.name)
+        switch outcome {
+        case .delivered:
+            state.markDelivered(eventIDs: eventIDs, webhook: webhook.name, at: now)
+            saveState()
+            logger.info("notification delivered", metadata: metadata)
+        case .retryAfter(let delay, let reason):
+            state.markAttemptFailed(
+                eventIDs: eventIDs, webhook: webhook.name, error: reason, retryAt: now.addingTimeInterval(delay))
+            markDirty()
+            let wait = formatSeconds(delay.rounded(.up))
+            logger.warning(
+                "webhook asked to slow down: \(reason)", metadata: metadata.merging(["retry_in": "\(wait)"]) { $1 })
+        case .transient(let reason):
+            let attempts = (entries.first?.attempts ?? 0) + 1
+            let delay = DeliveryBackoff.delay(attempt: attempts, random: dependencies.random())
+            state.markAttemptFailed(
+                eventIDs: eventIDs, webhook: webhook.name, error: reason, retryAt: now.addingTimeInterval(delay))
+            markDirty()
+            logger.warning(
+                "delivery failed, will retry: \(reason)",
+                metadata: metadata.merging([
+                    "retry_in": "\(formatSeconds(delay.rounded(.up)))", "attempt": "\(attempts)",
+                ]) { $1 })
+        case .permanent(let reason):
+            if let current, current.url != webhook.url {
+                // The URL changed while this attempt was in flight: try the new one right away.
+                state.markAttemptFailed(eventIDs: eventIDs, webhook: webhook.name, error: reason, retryAt: now)
+            } else {
+                state.markPermanentFailure(
+                    eventIDs: eventIDs, webhook: webhook.name, error: reason, webhookURL: webhook.url.value)
+            }
+            saveState()
+            logger.error(
+                "webhook refused the notification: \(reason); its notifications are held until its URL is fixed and the configuration reloaded, or \(formatSeconds(configuration.daemon.deliveryMaxAge)) pass",
+                metadata: metadata)
+        }
+        publishStatus()
+        if case .stopping = lifecycle {
+            finishStopIfIdle()
+            return
+        }
+        pumpDeliveries()
+    }
+
+    func deliveryMetadata(_ entry: OutboxEntry) -> Logger.Metadata {
+        [
+            "webhook": "\(entry.webhook)", "account": "\(entry.event.accountName)",
+            "connector": "\(entry.event.connectorID)", "domain": "\(entry.event.displayDomain)",
+            "event": "\(entry.event.kind.rawValue)", "event_id": "\(entry.event.id)",
+        ]
+    }
+}

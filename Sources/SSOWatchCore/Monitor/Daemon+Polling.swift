@@ -1,0 +1,256 @@
+import Dispatch
+import Foundation
+import Logging
+
+extension Daemon {
+    /// Brings the account timers, budgets and outbox in line with a (new) configuration: kept
+    /// accounts keep their schedule, new ones are staggered, removed ones stop.
+    func applyConfiguration(_ configuration: Configuration, isReload: Bool) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        let enabled = configuration.accounts.filter(\.enabled)
+        let enabledIDs = Set(enabled.map(\.accountID))
+        for (id, runtime) in accounts where !enabledIDs.contains(id) {
+            runtime.timer?.cancel()
+            accounts[id] = nil
+            waiting.removeAll { $0 == id }
+            logger.info("account no longer polled", metadata: ["account": "\(runtime.config.name)"])
+        }
+        let configuredIDs = Set(configuration.accounts.map(\.accountID))
+        for id in state.accounts.keys where !configuredIDs.contains(id) {
+            state.accounts[id] = nil
+            markDirty()
+        }
+        var newBudgets: [String: TokenBudget] = [:]
+        let now = dependencies.now()
+        for account in enabled {
+            newBudgets[account.token.value] =
+                budgets[account.token.value] ?? TokenBudget(limit: configuration.daemon.rateLimit, now: now)
+        }
+        budgets = newBudgets
+
+        for (index, account) in enabled.enumerated() {
+            if var runtime = accounts[account.accountID] {
+                let intervalChanged = runtime.config.pollInterval != account.pollInterval
+                runtime.config = account
+                accounts[account.accountID] = runtime
+                if intervalChanged && !runtime.polling && !runtime.waitingForSlot {
+                    schedulePoll(
+                        account.accountID,
+                        after: PollSchedule.initialDelay(
+                            index: index, count: enabled.count, interval: account.pollInterval))
+                }
+            } else {
+                accounts[account.accountID] = AccountRuntime(config: account)
+                let delay = PollSchedule.initialDelay(
+                    index: index, count: enabled.count, interval: account.pollInterval)
+                schedulePoll(account.accountID, after: isReload ? min(delay, 1) : delay)
+            }
+        }
+        reconcileOutbox(with: configuration)
+    }
+
+    /// Arms the account's one-shot timer.
+    func schedulePoll(_ accountID: String, after delay: TimeInterval) {
+        guard case .running = lifecycle, var runtime = accounts[accountID] else { return }
+        runtime.timer?.cancel()
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        // A little leeway lets the kernel coalesce wake-ups; it never delays a poll noticeably.
+        let leeway = DispatchTimeInterval.milliseconds(Int(min(1000, max(1, delay * 10))))
+        timer.schedule(deadline: .now() + delay, leeway: leeway)
+        timer.setEventHandler { [unowned self] in self.pollDue(accountID) }
+        timer.resume()
+        runtime.timer = timer
+        accounts[accountID] = runtime
+    }
+
+    private func pollDue(_ accountID: String) {
+        guard case .running = lifecycle, var runtime = accounts[accountID], !runtime.polling,
+            !runtime.waitingForSlot
+        else { return }
+        runtime.timer = nil
+        runtime.waitingForSlot = true
+        accounts[accountID] = runtime
+        waiting.append(accountID)
+        pumpPolls()
+    }
+
+    /// Starts as many waiting polls as the concurrency limit and the tokens' budgets allow, in
+    /// the order they became due (so no account starves), and arms a timer for the rest.
+    func pumpPolls() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard case .running = lifecycle else { return }
+        let now = dependencies.now()
+        var earliestWait: TimeInterval?
+        var index = 0
+        while index < waiting.count && pollsInFlight < configuration.daemon.maxConcurrentRequests {
+            let id = waiting[index]
+            guard let runtime = accounts[id] else {
+                waiting.remove(at: index)
+                continue
+            }
+            let token = runtime.config.token.value
+            let wait = budgets[token]?.wait(at: now) ?? 0
+            if wait > 0 {
+                earliestWait = min(earliestWait ?? wait, wait)
+                index += 1
+                continue
+            }
+            budgets[token]?.consume(at: now)
+            waiting.remove(at: index)
+            startPoll(id)
+        }
+        budgetTimer?.cancel()
+        budgetTimer = nil
+        if let earliestWait, pollsInFlight < configuration.daemon.maxConcurrentRequests {
+            let timer = DispatchSource.makeTimerSource(queue: queue)
+            timer.schedule(deadline: .now() + earliestWait, leeway: .milliseconds(10))
+            timer.setEventHandler { [unowned self] in self.pumpPolls() }
+            timer.resume()
+            budgetTimer = timer
+        }
+    }
+
+    private func startPoll(_ accountID: String) {
+        guard var runtime = accounts[accountID] else { return }
+        let account = runtime.config
+        let client = CloudflareClient(
+            baseURL: configuration.daemon.apiBaseURL, token: account.token, transport: dependencies.transport,
+            timeout: configuration.daemon.requestTimeout)
+        runtime.waitingForSlot = false
+        runtime.polling = true
+        pollsInFlight += 1
+        logger.debug("polling", metadata: ["account": "\(account.name)"])
+        runtime.task = Task {
+            let result: Result<ConnectorList, CloudflareAPIError>
+            do throws(CloudflareAPIError) {
+                result = .success(try await client.listConnectors(accountID: account.accountID))
+            } catch {
+                result = .failure(error)
+            }
+            self.queue.async { self.finishPoll(account, result) }
+        }
+        accounts[accountID] = runtime
+    }
+
+    private func finishPoll(_ account: AccountConfig, _ result: Result<ConnectorList, CloudflareAPIError>) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        pollsInFlight -= 1
+        let isCurrent = accounts[account.accountID] != nil
+        if isCurrent {
+            accounts[account.accountID]?.polling = false
+            accounts[account.accountID]?.task = nil
+        }
+        let now = dependencies.now()
+        let metadata: Logger.Metadata = ["account": "\(account.name)"]
+        let previous = state.accountState(for: account)
+        var nextDelay: TimeInterval
+        switch result {
+        case .success(let list):
+            budgets[account.token.value]?.answered()
+            for warning in list.warnings { logger.warning("\(warning)", metadata: metadata) }
+            let outcome = TransitionEngine.apply(
+                previous: previous, connectors: list.connectors, account: account, now: now,
+                notifyOnFirstSeen: configuration.daemon.notifyOnFirstSeen,
+                stuckAfter: configuration.daemon.stuckAfter)
+            for warning in outcome.warnings { logger.warning("\(warning)", metadata: metadata) }
+            let entries = Outbox.entries(
+                for: outcome.events, account: account, webhooks: configuration.webhooks, now: now)
+            let structural = outcome.state.connectors.keys != previous.connectors.keys || !previous.baselineDone
+            state.record(outcome, enqueue: entries)
+            if previous.lastError != nil {
+                logger.notice("account recovered", metadata: metadata)
+            }
+            for event in outcome.events { logEvent(event, subscribers: entries.filter { $0.event.id == event.id }) }
+            if !outcome.events.isEmpty || structural {
+                saveState()
+            } else {
+                markDirty()
+            }
+            logger.debug("poll ok", metadata: metadata.merging(["connectors": "\(list.connectors.count)"]) { $1 })
+            nextDelay = PollSchedule.nextDelay(
+                interval: account.pollInterval, jitter: configuration.daemon.jitter, random: dependencies.random())
+        case .failure(let error):
+            state.accounts[account.accountID] = TransitionEngine.recordFailure(
+                previous: previous, error: error.description, now: now)
+            markDirty()
+            let failures = state.accounts[account.accountID]?.consecutiveFailures ?? 1
+            nextDelay = PollSchedule.failureDelay(failures: failures, interval: account.pollInterval)
+            if error.isRateLimited, var budget = budgets[account.token.value] {
+                let pause = budget.rateLimited(retryAfter: error.retryAfter, at: now)
+                budgets[account.token.value] = budget
+                nextDelay = max(nextDelay, pause)
+            } else {
+                budgets[account.token.value]?.answered()
+            }
+            let level: Logger.Level = error.isTransient ? .warning : .error
+            logger.log(
+                level: level, "poll failed: \(error)",
+                metadata: metadata.merging(
+                    [
+                        "http.status": "\(error.httpStatus.map(String.init) ?? "none")",
+                        "retry_in": "\(formatSeconds(nextDelay.rounded(.up)))",
+                    ]) { $1 })
+        }
+        publishStatus()
+        if case .stopping = lifecycle {
+            finishStopIfIdle()
+            return
+        }
+        if isCurrent {
+            schedulePoll(account.accountID, after: nextDelay)
+        }
+        pumpPolls()
+        pumpDeliveries()
+    }
+
+    private func logEvent(_ event: ConnectorEvent, subscribers: [OutboxEntry]) {
+        var metadata: Logger.Metadata = [
+            "account": "\(event.accountName)", "connector": "\(event.connectorID)", "domain": "\(event.displayDomain)",
+            "event": "\(event.kind.rawValue)", "event_id": "\(event.id)",
+        ]
+        if let previous = event.previousStatus { metadata["previous"] = "\(previous.rawValue)" }
+        let recipients = subscribers.map(\.webhook).joined(separator: ",")
+        metadata["webhooks"] = "\(recipients.isEmpty ? "none" : recipients)"
+        logger.info(
+            "\(event.displayDomain) is \(event.kind == .removed ? "removed" : event.status)", metadata: metadata)
+    }
+
+    // MARK: - State persistence
+
+    /// Writes the state file now. A failure is logged and retried by the next flush; the daemon
+    /// keeps running with what it knows in memory.
+    func saveState() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        do {
+            try store.save(state)
+            stateDirty = false
+            flushTimer?.cancel()
+            flushTimer = nil
+        } catch {
+            logger.error("cannot write the state file: \(error)")
+            stateDirty = true
+            scheduleFlush()
+        }
+    }
+
+    /// Notes a change that carries no event (poll times, errors): written within `flushDelay`,
+    /// so a quiet daemon does not rewrite its state file on every poll.
+    func markDirty() {
+        stateDirty = true
+        scheduleFlush()
+    }
+
+    private func scheduleFlush() {
+        guard flushTimer == nil else { return }
+        if case .stopped = lifecycle { return }
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + flushDelay, leeway: .seconds(1))
+        timer.setEventHandler { [unowned self] in
+            self.flushTimer?.cancel()
+            self.flushTimer = nil
+            if self.stateDirty { self.saveState() }
+        }
+        timer.resume()
+        flushTimer = timer
+    }
+}

@@ -1,0 +1,301 @@
+import Dispatch
+import Foundation
+import Logging
+
+/// What the daemon needs from the outside world. Production values by default; tests and the
+/// demo inject their own.
+public struct DaemonDependencies: Sendable {
+    public var transport: any HTTPTransport
+    public var notifier: any ServiceNotifier
+    public var logger: Logger
+    /// Loads (and re-loads, on SIGHUP) the configuration.
+    public var loadConfiguration: @Sendable () throws -> Configuration
+    /// Where state lives; made from the configuration's `state_file`.
+    public var makeStateStore: @Sendable (Configuration) -> any StateStore
+    public var now: @Sendable () -> Date
+    /// A random number in `0..<1`, for jitter.
+    public var random: @Sendable () -> Double
+    /// Whether to install SIGHUP/SIGTERM/SIGINT handlers (the demo runs inside another program).
+    public var handleSignals: Bool
+
+    /// Creates dependencies; only the configuration loader has no default.
+    public init(
+        transport: any HTTPTransport, notifier: any ServiceNotifier = SystemdNotifier(), logger: Logger,
+        loadConfiguration: @escaping @Sendable () throws -> Configuration,
+        makeStateStore: @escaping @Sendable (Configuration) -> any StateStore = {
+            StateFile(path: $0.daemon.stateFile)
+        },
+        now: @escaping @Sendable () -> Date = { Date() },
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, handleSignals: Bool = true
+    ) {
+        self.transport = transport
+        self.notifier = notifier
+        self.logger = logger
+        self.loadConfiguration = loadConfiguration
+        self.makeStateStore = makeStateStore
+        self.now = now
+        self.random = random
+        self.handleSignals = handleSignals
+    }
+}
+
+/// Why the daemon could not start.
+public enum DaemonStartError: Error, CustomStringConvertible {
+    case configuration(ConfigError)
+    case state(StateFileError)
+
+    public var description: String {
+        switch self {
+        case .configuration(let error): error.description
+        case .state(let error): error.description
+        }
+    }
+
+    /// The exit status for this failure (78 for both: the operator must fix a file).
+    public var exitStatus: Int32 { ExitStatus.config }
+}
+
+/// `ssowatch run`: polls every enabled account on Dispatch timers, turns changes into events,
+/// stores them in the state file's outbox and delivers them to the webhooks.
+///
+/// All mutable state is confined to `queue`, a serial queue that also owns every timer and
+/// signal source; HTTP calls run as tasks and hop back to `queue` with their results. That is
+/// what makes `@unchecked Sendable` sound here: no property is touched off the queue.
+public final class Daemon: @unchecked Sendable {
+    /// The lifecycle, explicit rather than a set of flags.
+    enum Lifecycle {
+        case created
+        case running
+        case stopping(deadline: Date)
+        case stopped
+    }
+
+    /// Per-account scheduling state.
+    struct AccountRuntime {
+        var config: AccountConfig
+        var timer: DispatchSourceTimer?
+        var waitingForSlot = false
+        var polling = false
+        var task: Task<Void, Never>?
+    }
+
+    let queue = DispatchQueue(label: "ssowatch.scheduler")
+    let dependencies: DaemonDependencies
+    var logger: Logger
+    var lifecycle = Lifecycle.created
+    var configuration: Configuration
+    var store: any StateStore
+    var state: StateDocument
+
+    var accounts: [String: AccountRuntime] = [:]
+    /// Accounts whose poll is due, waiting for a request slot or their token's budget, oldest first.
+    var waiting: [String] = []
+    var pollsInFlight = 0
+    var budgets: [String: TokenBudget] = [:]
+    var budgetTimer: DispatchSourceTimer?
+
+    var deliveriesInFlight: [String: Task<Void, Never>] = [:]
+    var deliveryTimer: DispatchSourceTimer?
+
+    var stateDirty = false
+    var flushTimer: DispatchSourceTimer?
+    var watchdogTimer: DispatchSourceTimer?
+    var signalSources: [DispatchSourceSignal] = []
+    var stopTimer: DispatchSourceTimer?
+    var reloadFailure: String?
+    var stopContinuation: CheckedContinuation<Void, Never>?
+
+    /// How long to wait for in-flight requests on SIGTERM before abandoning them.
+    let stopGracePeriod: TimeInterval = 3
+    /// How long a state change that carries no event may wait before it is written.
+    let flushDelay: TimeInterval = 5
+
+    /// Loads the configuration and the state file. Nothing is scheduled until `run()`.
+    /// - Throws: `DaemonStartError` (exit 78): an invalid configuration or a state file written
+    ///   by a newer version, which is left untouched.
+    public init(dependencies: DaemonDependencies) throws(DaemonStartError) {
+        self.dependencies = dependencies
+        do {
+            configuration = try dependencies.loadConfiguration()
+        } catch let error as ConfigError {
+            throw .configuration(error)
+        } catch {
+            throw .configuration(ConfigError(path: "(configuration)", line: 1, message: "\(error)"))
+        }
+        var logger = dependencies.logger
+        logger.logLevel = configuration.daemon.logLevel.loggerLevel
+        self.logger = logger
+        store = dependencies.makeStateStore(configuration)
+        let loaded: StateFile.LoadResult
+        do {
+            loaded = try store.load()
+        } catch {
+            throw .state(error)
+        }
+        state = loaded.document
+        if let report = loaded.report {
+            logger.error("\(report)")
+        }
+        for warning in configuration.warnings {
+            logger.warning("\(warning.description)")
+        }
+    }
+
+    /// Runs until SIGTERM/SIGINT (or `stop()`), then returns with the state written.
+    public func run() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                self.stopContinuation = continuation
+                self.start()
+            }
+        }
+    }
+
+    /// Asks the daemon to stop, as SIGTERM does.
+    public func stop() {
+        queue.async { self.beginStop(reason: "stop requested") }
+    }
+
+    /// Re-reads the configuration, as SIGHUP does.
+    public func reload() {
+        queue.async { self.performReload() }
+    }
+
+    // MARK: - Lifecycle (on `queue`)
+
+    private func start() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        lifecycle = .running
+        if dependencies.handleSignals {
+            installSignalHandlers()
+        }
+        applyConfiguration(configuration, isReload: false)
+        startWatchdog()
+        logger.info(
+            "ssowatch \(SSOWatchVersion.string) started",
+            metadata: [
+                "accounts": "\(configuration.accounts.filter(\.enabled).count)",
+                "webhooks": "\(configuration.webhooks.count)", "state_file": "\(configuration.daemon.stateFile)",
+            ])
+        dependencies.notifier.notify("READY=1\n" + SystemdNotifier.statusLine(statusText()))
+        pumpDeliveries()
+    }
+
+    func beginStop(reason: String) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard case .running = lifecycle else { return }
+        let deadline = dependencies.now().addingTimeInterval(stopGracePeriod)
+        lifecycle = .stopping(deadline: deadline)
+        logger.info("stopping (\(reason))")
+        dependencies.notifier.notify("STOPPING=1\n" + SystemdNotifier.statusLine("stopping"))
+        for id in accounts.keys {
+            accounts[id]?.timer?.cancel()
+            accounts[id]?.timer = nil
+        }
+        for timer in [budgetTimer, deliveryTimer, flushTimer] { timer?.cancel() }
+        budgetTimer = nil
+        deliveryTimer = nil
+        flushTimer = nil
+        waiting.removeAll()
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + stopGracePeriod)
+        timer.setEventHandler { [unowned self] in self.finishStop(abandon: true) }
+        timer.resume()
+        stopTimer = timer
+        finishStopIfIdle()
+    }
+
+    /// Completes a stop once no request is in flight.
+    func finishStopIfIdle() {
+        guard case .stopping = lifecycle, pollsInFlight == 0, deliveriesInFlight.isEmpty else { return }
+        finishStop(abandon: false)
+    }
+
+    private func finishStop(abandon: Bool) {
+        guard case .stopping = lifecycle else { return }
+        if abandon {
+            let count = pollsInFlight + deliveriesInFlight.count
+            logger.warning("abandoning \(count) request(s) still in flight; undelivered events stay queued")
+            for runtime in accounts.values { runtime.task?.cancel() }
+            for task in deliveriesInFlight.values { task.cancel() }
+        }
+        lifecycle = .stopped
+        stopTimer?.cancel()
+        watchdogTimer?.cancel()
+        for source in signalSources { source.cancel() }
+        signalSources.removeAll()
+        saveState()
+        logger.info("stopped", metadata: ["outbox": "\(state.outbox.count)"])
+        stopContinuation?.resume()
+        stopContinuation = nil
+    }
+
+    private func installSignalHandlers() {
+        for signalNumber in [SIGHUP, SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+            source.setEventHandler { [unowned self] in
+                switch signalNumber {
+                case SIGHUP: self.performReload()
+                case SIGTERM: self.beginStop(reason: "SIGTERM")
+                default: self.beginStop(reason: "SIGINT")
+                }
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+    }
+
+    /// `WATCHDOG=1` at half of `WATCHDOG_USEC`, from this queue: a blocked scheduler stops the pings.
+    private func startWatchdog() {
+        guard let timeout = dependencies.notifier.watchdogTimeout() else { return }
+        let period = timeout / 2
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + period, repeating: period, leeway: .milliseconds(Int(period * 50)))
+        timer.setEventHandler { [unowned self] in self.dependencies.notifier.notify("WATCHDOG=1") }
+        timer.resume()
+        watchdogTimer = timer
+        logger.debug("watchdog enabled", metadata: ["interval": "\(formatSeconds(period))"])
+    }
+
+    // MARK: - Reload
+
+    func performReload() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard case .running = lifecycle else { return }
+        dependencies.notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())")
+        do {
+            let newConfiguration = try dependencies.loadConfiguration()
+            if newConfiguration.daemon.stateFile != configuration.daemon.stateFile {
+                saveState()
+                store = dependencies.makeStateStore(newConfiguration)
+                markDirty()
+            }
+            configuration = newConfiguration
+            logger.logLevel = newConfiguration.daemon.logLevel.loggerLevel
+            for warning in newConfiguration.warnings {
+                logger.warning("\(warning.description)")
+            }
+            reloadFailure = nil
+            applyConfiguration(newConfiguration, isReload: true)
+            logger.info("configuration reloaded", metadata: ["path": "\(newConfiguration.path)"])
+        } catch {
+            let message = (error as? ConfigError)?.description ?? "\(error)"
+            reloadFailure = message
+            logger.error("reload failed, running the previous configuration: \(message)")
+        }
+        dependencies.notifier.notify("READY=1\n" + SystemdNotifier.statusLine(statusText()))
+        pumpDeliveries()
+    }
+
+    /// The `STATUS=` text: the poll summary, prefixed by a failed reload while there is one.
+    func statusText() -> String {
+        let summary = StatusLine.render(state: state, configuration: configuration)
+        guard let reloadFailure else { return summary }
+        return "reload failed: \(reloadFailure); running the previous configuration; \(summary)"
+    }
+
+    func publishStatus() {
+        dependencies.notifier.notify(SystemdNotifier.statusLine(statusText()))
+    }
+}

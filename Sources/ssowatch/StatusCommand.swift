@@ -1,0 +1,41 @@
+import ArgumentParser
+import Foundation
+import SSOWatchCore
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show what the state file knows: accounts, connectors, webhooks, outbox.")
+
+    @OptionGroup var config: ConfigOption
+    @Option(name: .customLong("state-file"), help: "Read this state file instead of the configuration's.")
+    var stateFile: String?
+    @Flag(name: .long, help: "Print JSON.") var json = false
+
+    func validate() throws {
+        if stateFile != nil && config.config != nil {
+            throw ValidationError("give either --config or --state-file, not both")
+        }
+    }
+
+    func run() throws {
+        let configuration: Configuration? = stateFile == nil ? try config.load() : nil
+        let path = stateFile ?? configuration?.daemon.stateFile ?? ""
+        let document: StateDocument?
+        do {
+            document = try StateFile.inspect(path: path)
+        } catch {
+            printError("ssowatch: \(error)")
+            if case .newerVersion = error { throw ExitCode(ExitStatus.config) }
+            throw ExitCode(ExitStatus.failure)
+        }
+        let now = Date()
+        // Without a state file there is nothing to report yet: empty lists (SPEC §3).
+        let shown = document.map { ($0, configuration) } ?? (StateDocument(), nil)
+        if json {
+            print(StatusReport.json(state: shown.0, configuration: shown.1, now: now))
+        } else {
+            if document == nil { print("No state file at \(path) yet: the daemon has not run.") }
+            print(StatusReport.text(state: shown.0, configuration: shown.1, now: now), terminator: "")
+        }
+    }
+}
