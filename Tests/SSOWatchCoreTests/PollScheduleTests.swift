@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+@testable import SSOWatchCore
+
+@Suite struct PollScheduleTests {
+    @Test func firstPollsAreSpreadOverOneInterval() {
+        let delays = (0..<4).map { PollSchedule.initialDelay(index: $0, count: 4, interval: 300) }
+        #expect(delays == [0, 75, 150, 225])
+        #expect(PollSchedule.initialDelay(index: 0, count: 1, interval: 300) == 0)
+    }
+
+    @Test func jitterSpreadsAroundTheInterval() {
+        #expect(PollSchedule.nextDelay(interval: 300, jitter: .fraction(0.1), random: 0.5) == 300)
+        #expect(PollSchedule.nextDelay(interval: 300, jitter: .fraction(0.1), random: 0) == 270)
+        #expect(abs(PollSchedule.nextDelay(interval: 300, jitter: .fraction(0.1), random: 0.999_999) - 330) < 0.001)
+        #expect(PollSchedule.nextDelay(interval: 300, jitter: .seconds(10), random: 1) == 310)
+        #expect(PollSchedule.nextDelay(interval: 60, jitter: .fraction(0), random: 0.9) == 60)
+        // A fixed jitter larger than half the interval is capped, so the delay stays positive.
+        #expect(PollSchedule.nextDelay(interval: 10, jitter: .seconds(60), random: 0) == 5)
+    }
+
+    @Test func failedPollsBackOffExponentiallyUpToTheInterval() {
+        let delays = (1...8).map { PollSchedule.failureDelay(failures: $0, interval: 300) }
+        #expect(delays == [5, 10, 20, 40, 80, 160, 300, 300])
+        #expect(PollSchedule.failureDelay(failures: 3, interval: 2) == 2)
+        #expect(PollSchedule.failureDelay(failures: 10_000, interval: 300) == 300)
+    }
+}
+
+@Suite struct TokenBudgetTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test func requestsAreSpacedSoNoWindowExceedsTheLimit() {
+        var budget = TokenBudget(limit: RateLimit(requests: 1000, window: 300), now: start)
+        #expect(budget.spacing == 0.3)
+        #expect(budget.wait(at: start) == 0)
+        budget.consume(at: start)
+        #expect(abs(budget.wait(at: start) - 0.3) < 1e-3)
+        #expect(budget.wait(at: start.addingTimeInterval(0.3)) == 0)
+        // 1000 requests spaced this way span 299.7 s: any 300 s window holds at most 1000.
+        var now = start.addingTimeInterval(0.3)
+        for _ in 0..<999 {
+            now = now.addingTimeInterval(budget.wait(at: now))
+            budget.consume(at: now)
+        }
+        #expect(abs(now.timeIntervalSince(start) - 299.7) < 1e-3)
+    }
+
+    @Test func rateLimitPausesTheTokenForRetryAfter() {
+        var budget = TokenBudget(limit: RateLimit(requests: 1000, window: 300), now: start)
+        let pause = budget.rateLimited(retryAfter: 42, at: start)
+        #expect(pause == 42)
+        #expect(budget.wait(at: start) == 42)
+    }
+
+    @Test func rateLimitWithoutRetryAfterDoublesFromOneMinuteToFive() {
+        var budget = TokenBudget(limit: RateLimit(requests: 1000, window: 300), now: start)
+        let pauses = (0..<5).map { _ in budget.rateLimited(retryAfter: nil, at: start) }
+        #expect(pauses == [60, 120, 240, 300, 300])
+        budget.answered()
+        #expect(budget.rateLimited(retryAfter: nil, at: start) == 60)
+    }
+}
