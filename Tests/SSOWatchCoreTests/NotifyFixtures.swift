@@ -1,0 +1,103 @@
+import Foundation
+import Testing
+
+@testable import SSOWatchCore
+
+/// Events with fixed ids and dates, so rendered payloads are byte-for-byte reproducible.
+enum NotifyFixtures {
+    /// 2026-11-29T10:00:00Z.
+    static let detected = Date(timeIntervalSince1970: 1_795_946_400)
+    /// The delivery attempt: 42 s after detection.
+    static let attempt = detected.addingTimeInterval(42)
+    static let accountID = "023e105f4ecef8ad9ca31a8372d0c353"
+    static let connectorID = "7d1f5b0c2a9e4f3d8c6b1a0e9d8c7b6a"
+    static let code = "cloudflare_dashboard_sso=7d1f5b0c2a9e4f3d8c6b1a0e9d8c7b6a"
+    /// The Standard Webhooks test-vector secret.
+    static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+
+    /// The event kinds and the test message, as golden files name them.
+    static let goldenCases = [
+        "verified", "failed", "pending", "awaiting", "appeared", "removed", "stuck", "test", "batch",
+    ]
+
+    /// One event of a kind, with the values a real transition of that kind carries.
+    static func event(
+        _ kind: EventKind, domain: String? = "example.com", account: String = "prod", index: Int = 0,
+        code: String? = NotifyFixtures.code
+    ) -> ConnectorEvent {
+        let since: (VerificationStatus?, TimeInterval?) =
+            switch kind {
+            case .verified: (.pending, 26 * 3600 + 12 * 60)  // 1d 2h 12m
+            case .failed: (.pending, 2 * 86_400 + 30 * 60)  // 2d 30m
+            case .pending: (.awaiting, 600)  // 10m
+            case .stuck: (nil, 2 * 86_400 + 3 * 3600 + 15 * 60)  // pending since 2d 3h 15m
+            case .awaiting, .appeared, .removed: (nil, nil)
+            }
+        let status: String =
+            switch kind {
+            case .appeared, .stuck: "pending"
+            case .removed: "verified"
+            default: kind.rawValue
+            }
+        return ConnectorEvent(
+            id: String(format: "evt_%032lx", 0xA000 + index), kind: kind, detectedAt: detected,
+            accountName: account, accountID: accountID,
+            connectorID: String(connectorID.dropLast(4)) + String(format: "%04lx", index),
+            emailDomain: domain, enabled: kind == .verified ? false : nil, status: status,
+            previousStatus: since.0, previousStatusSince: since.1.map { detected.addingTimeInterval(-$0) },
+            verificationCode: code)
+    }
+
+    /// The message of a golden case: one event, the test message, or a batch of 12 (8 verified, 4 failed).
+    static func message(_ name: String) -> OutgoingMessage {
+        switch name {
+        case "test":
+            return .test(
+                webhook: "ops", message: "If you can read this, ssowatch can reach this webhook.", at: detected)
+        case "batch":
+            return .events(batch(count: 12, failedEvery: 3))
+        default:
+            return .events([event(EventKind(rawValue: name)!)])
+        }
+    }
+
+    /// `count` events in account `prod`, every `failedEvery`-th one failed, the rest verified.
+    static func batch(count: Int, failedEvery: Int, domain: (Int) -> String = { "team\($0 + 1).example.com" })
+        -> [ConnectorEvent]
+    {
+        (0..<count).map { i in
+            event(i % failedEvery == failedEvery - 1 ? .failed : .verified, domain: domain(i), index: i + 1)
+        }
+    }
+
+    /// The context of an attempt to deliver to a webhook named `ops`.
+    static func context(secret: String? = nil) -> RenderContext {
+        RenderContext(webhookName: "ops", now: attempt, secret: secret.map { Secret($0, source: "test") })
+    }
+
+    /// Renders a message for a webhook type.
+    static func render(_ type: WebhookType, _ message: OutgoingMessage, secret: String? = nil) -> [RenderedRequest] {
+        Renderers.renderer(for: type).render(message, context: context(secret: secret))
+    }
+
+    /// The body parsed as a JSON object.
+    static func json(_ request: RenderedRequest, sourceLocation: SourceLocation = #_sourceLocation) throws
+        -> [String: Any]
+    {
+        let object = try JSONSerialization.jsonObject(with: Data(request.body))
+        return try #require(object as? [String: Any], "body is not a JSON object", sourceLocation: sourceLocation)
+    }
+
+    /// Every string value in a parsed JSON document (keys not included).
+    static func strings(in value: Any) -> [String] {
+        switch value {
+        case let s as String: [s]
+        case let array as [Any]: array.flatMap(strings(in:))
+        case let object as [String: Any]: object.values.flatMap(strings(in:))
+        default: []
+        }
+    }
+
+    /// The length of a string as services count "characters".
+    static func utf16(_ value: Any?) -> Int { ((value as? String) ?? "").utf16.count }
+}
