@@ -35,7 +35,7 @@ public enum TestNotification {
                 let reply = replySnippet(response.body)
                 guard outcome == .delivered else {
                     return Result(
-                        delivered: false, line: prefix + "FAILED, HTTP \(response.status): \(describe(outcome))")
+                        delivered: false, line: prefix + "FAILED: \(describe(outcome))")
                 }
                 return Result(
                     delivered: true,
