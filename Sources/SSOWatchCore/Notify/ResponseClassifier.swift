@@ -66,7 +66,7 @@ public enum ResponseClassifier {
             delay = reset / 1000 - now.timeIntervalSince1970
         }
         if delay == nil, let value = header("retry-after") {
-            delay = Double(value) ?? HTTPDate.parse(value).map { $0.timeIntervalSince(now) }
+            delay = RetryAfter.parse(value, now: now)
         }
         guard let delay, delay.isFinite else { return defaultRetryAfter }
         return min(max(delay, minimumRetryAfter), maximumRetryAfter)
