@@ -28,8 +28,3 @@ struct RunCommand: AsyncParsableCommand {
         await transport.shutdown()
     }
 }
-
-/// Sends swift-log output to standard error (the daemon's level comes from `log_level`).
-func bootstrapLogging() {
-    LoggingSystem.bootstrap { label in StderrLogHandler(label: label, level: .info) }
-}

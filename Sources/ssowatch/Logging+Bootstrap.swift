@@ -1,0 +1,11 @@
+import Logging
+import SSOWatchCore
+
+/// Log records go to the journal with structured fields when stderr is the journal, else to
+/// stderr as plain lines. The level comes from `log_level` (the daemon sets it on its logger).
+func bootstrapLogging() {
+    let journal = JournalLogHandler.stderrIsJournal()
+    LoggingSystem.bootstrap { label -> any LogHandler in
+        journal ? JournalLogHandler(level: .info) : StderrLogHandler(label: label, level: .info)
+    }
+}
