@@ -65,9 +65,10 @@ public struct CloudflareClient: Sendable {
         var totalCount: Int?
         if let info = envelope["result_info"] as? [String: Any], let total = info["total_count"] as? Int {
             totalCount = total
-            if total > connectors.count {
+            // Compared with what was returned, not what could be decoded: skipped entries have their own warning.
+            if total > array.count {
                 warnings.append(
-                    "Cloudflare reports \(total) connectors but returned \(connectors.count); the list is not "
+                    "Cloudflare reports \(total) connectors but returned \(array.count); the list is not "
                         + "paginated, so the rest cannot be fetched")
             }
         }

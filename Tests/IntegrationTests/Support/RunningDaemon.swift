@@ -1,0 +1,297 @@
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What a finished child process left behind.
+struct CommandResult: Sendable, CustomStringConvertible {
+    /// The exit status, or 128 + the signal number when a signal ended the process (as shells report it).
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    /// The signal that ended the process, when one did.
+    var signal: Int32?
+
+    var description: String {
+        let how = signal.map { "killed by signal \($0)" } ?? "exit status \(status)"
+        return "\(how)\n--- stdout ---\n\(stdout)\n--- stderr ---\n\(stderr)\n--------------"
+    }
+}
+
+/// The output of a child so far and how it ended.
+struct ProcessOutput: Sendable, CustomStringConvertible {
+    enum Termination: Sendable, Equatable {
+        case exited(Int32)
+        case signaled(Int32)
+    }
+
+    var stdout: [UInt8] = []
+    var stderr: [UInt8] = []
+    var stdoutClosed = false
+    var stderrClosed = false
+    var termination: Termination?
+
+    /// Exited, and both pipes read to their end.
+    var isFinished: Bool { termination != nil && stdoutClosed && stderrClosed }
+
+    var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+
+    var result: CommandResult {
+        switch termination {
+        case .signaled(let signal)?:
+            CommandResult(status: 128 + signal, stdout: stdoutText, stderr: stderrText, signal: signal)
+        case .exited(let status)?:
+            CommandResult(status: status, stdout: stdoutText, stderr: stderrText, signal: nil)
+        case nil:
+            CommandResult(status: -1, stdout: stdoutText, stderr: stderrText, signal: nil)
+        }
+    }
+
+    var description: String {
+        let state =
+            switch termination {
+            case nil: "still running"
+            case .exited(let status)?: "exited with status \(status)"
+            case .signaled(let signal)?: "killed by signal \(signal)"
+            }
+        return "\(state)\n--- stdout ---\n\(stdoutText)\n--- stderr ---\n\(stderrText)\n--------------"
+    }
+}
+
+/// The environment a child gets: `PATH` (and the coverage profile location, when set) plus `extra`.
+/// Nothing else is inherited, so `CLOUDFLARE_API_TOKEN` or `SSOWATCH_CONFIG` in the developer's shell
+/// never changes a test's outcome.
+func childEnvironment(_ extra: [String: String]) -> [String: String] {
+    let inherited = ProcessInfo.processInfo.environment
+    var environment = ["PATH": inherited["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"]
+    if let profile = inherited["LLVM_PROFILE_FILE"] { environment["LLVM_PROFILE_FILE"] = profile }
+    environment.merge(extra) { _, given in given }
+    return environment
+}
+
+/// Lets a write to a pipe whose reader has gone fail with `EPIPE` instead of ending the test runner.
+private func ignoreBrokenPipes() {
+    _ = signal(SIGPIPE, SIG_IGN)
+}
+
+/// A child process (by default the built `ssowatch`) whose output is captured as it arrives: start it,
+/// wait for it to print something, signal it, wait for it to exit. Used for the daemon and, through
+/// `runSSOWatch`, for one-shot commands.
+///
+/// A daemon that a test leaves running is killed when this object goes away; prefer
+/// `withRunningDaemon`, which also reaps it.
+final class RunningDaemon: Sendable {
+    /// The arguments it was started with.
+    let arguments: [String]
+    /// The command line, quoted for messages: `` `ssowatch run --config …` ``.
+    let command: String
+    /// Its process id.
+    let pid: Int32
+    private let output: Observed<ProcessOutput>
+    private let process: Process
+
+    /// Starts `executable` (default: the built `ssowatch`) with a clean environment (see
+    /// `childEnvironment`). Standard input is `stdin` when given, else `/dev/null` — never a terminal.
+    static func start(
+        _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+        executable: URL? = nil, currentDirectory: String? = nil
+    ) throws -> RunningDaemon {
+        try RunningDaemon(
+            executable: executable ?? SSOWatchExecutable.url(), arguments: arguments,
+            environment: childEnvironment(environment), stdin: stdin, currentDirectory: currentDirectory)
+    }
+
+    private init(
+        executable: URL, arguments: [String], environment: [String: String], stdin: String?,
+        currentDirectory: String?
+    ) throws {
+        let output = Observed(ProcessOutput())
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = arguments
+        process.environment = environment
+        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
+        let stdoutPipe = Pipe()
+        let stderrPipe = Pipe()
+        process.standardOutput = stdoutPipe
+        process.standardError = stderrPipe
+        let stdinPipe = stdin.map { _ in Pipe() }
+        process.standardInput = stdinPipe ?? FileHandle.nullDevice
+        // Small input is written before the child starts, while this process still holds the read end:
+        // writing after a quick child has exited would raise SIGPIPE in the test runner.
+        let stdinBytes = Data((stdin ?? "").utf8)
+        let stdinFitsThePipe = stdinBytes.count <= 32_768
+        if let stdinPipe, stdinFitsThePipe {
+            try stdinPipe.fileHandleForWriting.write(contentsOf: stdinBytes)
+            try stdinPipe.fileHandleForWriting.close()
+        }
+        process.terminationHandler = { process in
+            let termination: ProcessOutput.Termination =
+                process.terminationReason == .uncaughtSignal
+                ? .signaled(process.terminationStatus) : .exited(process.terminationStatus)
+            output.update { $0.termination = termination }
+        }
+        do {
+            try process.run()
+        } catch {
+            throw HarnessError("could not start \(executable.path): \(error)")
+        }
+        self.arguments = arguments
+        self.command = "`" + ([executable.lastPathComponent] + arguments).joined(separator: " ") + "`"
+        self.pid = process.processIdentifier
+        self.output = output
+        self.process = process
+        Self.drain(stdoutPipe.fileHandleForReading, into: output, \.stdout, closed: \.stdoutClosed)
+        Self.drain(stderrPipe.fileHandleForReading, into: output, \.stderr, closed: \.stderrClosed)
+        if let stdinPipe, !stdinFitsThePipe {
+            ignoreBrokenPipes()
+            let writer = stdinPipe.fileHandleForWriting
+            Thread.detachNewThread {
+                try? writer.write(contentsOf: stdinBytes)
+                try? writer.close()
+            }
+        }
+    }
+
+    deinit {
+        if output.value.termination == nil { _ = kill(pid, SIGKILL) }
+    }
+
+    /// Reads a pipe to its end on a thread of its own (blocking reads never occupy the task pool).
+    private static func drain(
+        _ handle: FileHandle, into output: Observed<ProcessOutput>,
+        _ buffer: WritableKeyPath<ProcessOutput, [UInt8]> & Sendable,
+        closed: WritableKeyPath<ProcessOutput, Bool> & Sendable
+    ) {
+        Thread.detachNewThread {
+            // A plain read(2) returns whatever has arrived; FileHandle.read(upToCount:) would wait for a
+            // full buffer, hiding a daemon's first lines.
+            let fd = handle.fileDescriptor
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                output.update { $0[keyPath: buffer].append(contentsOf: chunk[..<count]) }
+            }
+            try? handle.close()
+            output.update { $0[keyPath: closed] = true }
+        }
+    }
+
+    /// Whether the process has not exited yet.
+    var isRunning: Bool { output.value.termination == nil }
+
+    /// Everything it wrote to standard output so far.
+    var stdout: String { output.value.stdoutText }
+
+    /// Everything it wrote to standard error so far.
+    var stderr: String { output.value.stderrText }
+
+    /// Sends `signal` (`SIGHUP`, `SIGTERM`, `SIGKILL`, …); does nothing once the process has exited, so
+    /// a recycled pid is never hit.
+    func signal(_ signal: Int32) {
+        guard isRunning else { return }
+        _ = kill(pid, signal)
+    }
+
+    /// Waits until the process has exited and its output is read to the end.
+    ///
+    /// - Throws: `HarnessError` at the deadline; the process is then left running (see `killAndReap`).
+    @discardableResult
+    func waitForExit(timeout: Duration = .seconds(30)) async throws -> CommandResult {
+        let finished = try await output.wait(
+            for: "\(command) (pid \(pid)) to exit", timeout: timeout,
+            until: \.isFinished)
+        return finished.result
+    }
+
+    /// Waits until standard output or standard error (`in`) contains `text`, and returns that stream.
+    ///
+    /// - Throws: `HarnessError` at the deadline, or as soon as the process exits without printing it.
+    @discardableResult
+    func waitForOutput(
+        containing text: String, in stream: Stream = .either, timeout: Duration = .seconds(30)
+    ) async throws -> String {
+        let seen = try await output.wait(
+            for: "\(command) to print \"\(text)\" on \(stream)",
+            timeout: timeout
+        ) { output in
+            stream.text(of: output).contains(text) || output.isFinished
+        }
+        guard stream.text(of: seen).contains(text) else {
+            throw HarnessError("\(command) ended without printing \"\(text)\" on \(stream): \(seen)")
+        }
+        return stream.text(of: seen)
+    }
+
+    /// Which output `waitForOutput` looks at.
+    enum Stream: Sendable, CustomStringConvertible {
+        case stdout, stderr, either
+
+        func text(of output: ProcessOutput) -> String {
+            switch self {
+            case .stdout: output.stdoutText
+            case .stderr: output.stderrText
+            case .either: output.stdoutText + "\n" + output.stderrText
+            }
+        }
+
+        var description: String {
+            switch self {
+            case .stdout: "stdout"
+            case .stderr: "stderr"
+            case .either: "stdout or stderr"
+            }
+        }
+    }
+
+    /// Kills the process with `SIGKILL` if it is still running and waits until it is gone.
+    @discardableResult
+    func killAndReap(timeout: Duration = .seconds(10)) async throws -> CommandResult {
+        signal(SIGKILL)
+        return try await waitForExit(timeout: timeout)
+    }
+}
+
+/// Starts `ssowatch arguments`, runs `body` with it, and kills and reaps it afterwards if it is
+/// still running, whatever `body` does.
+func withRunningDaemon<T>(
+    _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+    _ body: (RunningDaemon) async throws -> T
+) async throws -> T {
+    let daemon = try RunningDaemon.start(arguments, environment: environment, stdin: stdin)
+    do {
+        let result = try await body(daemon)
+        if daemon.isRunning { try await daemon.killAndReap() }
+        return result
+    } catch {
+        if daemon.isRunning { _ = try? await daemon.killAndReap() }
+        throw error
+    }
+}
+
+/// Runs `ssowatch arguments` to completion with a clean environment (PATH plus `environment`) and
+/// standard input `stdin` (default `/dev/null`, never a terminal).
+///
+/// - Throws: `HarnessError` when the executable is missing, or when the command is still running at
+///   `timeout` (it is then killed, and the message shows its output so far).
+func runSSOWatch(
+    _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+    timeout: Duration = .seconds(60)
+) async throws -> CommandResult {
+    let child = try RunningDaemon.start(arguments, environment: environment, stdin: stdin)
+    do {
+        return try await child.waitForExit(timeout: timeout)
+    } catch {
+        let leftover = try? await child.killAndReap()
+        if error is CancellationError { throw error }
+        throw HarnessError(
+            "`ssowatch \(arguments.joined(separator: " "))` did not finish within \(timeout) and was killed; "
+                + "output so far:\n\(leftover.map(\.description) ?? "(unavailable)")")
+    }
+}
