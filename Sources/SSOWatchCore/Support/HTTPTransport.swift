@@ -89,6 +89,9 @@ public final class AsyncHTTPTransport: HTTPTransport {
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .enabled(limit: .ratio(50))
         configuration.timeout = .init(connect: .seconds(10))
+        // ssowatch has its own retry policies (poll backoff, delivery backoff); a refused
+        // connection should fail the attempt now rather than be retried until the deadline.
+        configuration.connectionPool.retryConnectionEstablishment = false
         configuration.httpVersion = .automatic
         self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.maxResponseBytes = maxResponseBytes
