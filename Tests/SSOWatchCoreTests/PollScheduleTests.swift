@@ -62,3 +62,30 @@ import Testing
         #expect(budget.rateLimited(retryAfter: nil, at: start) == 60)
     }
 }
+
+@Suite struct TokenBudgetQuotaTests {
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    func quota(_ remaining: Int, _ reset: Int) -> RateLimitStatus {
+        RateLimitStatus(header: "\"default\";r=\(remaining);t=\(reset)")!
+    }
+
+    @Test func plentyOfQuotaChangesNothing() {
+        var budget = TokenBudget(limit: RateLimit(requests: 1000, window: 300), now: start)
+        budget.observe(quota(1100, 200), at: start)
+        #expect(budget.wait(at: start) == 0)
+    }
+
+    @Test func lowQuotaSpreadsTheRestOverTheResetTime() {
+        var budget = TokenBudget(limit: RateLimit(requests: 1000, window: 300), now: start)
+        budget.observe(quota(60, 100), at: start)
+        // 10 usable requests above the reserve of 50, 100 s to the reset: one every 10 s.
+        #expect(abs(budget.wait(at: start) - 10) < 1e-3)
+    }
+
+    @Test func quotaAtTheReserveWaitsForTheReset() {
+        var budget = TokenBudget(limit: RateLimit(requests: 1000, window: 300), now: start)
+        budget.observe(quota(12, 240), at: start)
+        #expect(abs(budget.wait(at: start) - 240) < 1e-3)
+    }
+}

@@ -147,6 +147,9 @@ extension Daemon {
         switch result {
         case .success(let list):
             budgets[account.token.value]?.answered()
+            if let quota = list.rateLimit {
+                budgets[account.token.value]?.observe(quota, at: now)
+            }
             for warning in list.warnings { logger.warning("\(warning)", metadata: metadata) }
             let outcome = TransitionEngine.apply(
                 previous: previous, connectors: list.connectors, account: account, now: now,
@@ -181,6 +184,9 @@ extension Daemon {
                 nextDelay = max(nextDelay, pause)
             } else {
                 budgets[account.token.value]?.answered()
+                if let quota = error.rateLimit {
+                    budgets[account.token.value]?.observe(quota, at: now)
+                }
             }
             let level: Logger.Level = error.isTransient ? .warning : .error
             logger.log(

@@ -64,4 +64,21 @@ public struct TokenBudget: Sendable, Equatable {
     public mutating func answered() {
         consecutiveRateLimits = 0
     }
+
+    /// Requests of the token's Cloudflare quota left for everything else that uses the token
+    /// (the dashboard, Terraform, other tools): ssowatch slows down before eating into them.
+    public static let reservedQuota = 50
+
+    /// Slows down when Cloudflare's `Ratelimit` header says the token's quota is nearly spent,
+    /// whoever spent it: the remaining requests (less the reserve) are spread over the time to
+    /// the reset, and at or below the reserve ssowatch waits for the reset. Never speeds up
+    /// beyond `spacing`.
+    public mutating func observe(_ status: RateLimitStatus, at now: Date) {
+        let usable = status.remaining - Self.reservedQuota
+        let reset = TimeInterval(max(status.resetSeconds, 0))
+        let wait = usable <= 0 ? reset : reset / Double(usable)
+        if wait > spacing {
+            nextFree = max(nextFree, now.addingTimeInterval(wait))
+        }
+    }
 }
