@@ -158,16 +158,18 @@ extension Daemon {
             for warning in outcome.warnings { logger.warning("\(warning)", metadata: metadata) }
             let entries = Outbox.entries(
                 for: outcome.events, account: account, webhooks: configuration.webhooks, now: now)
-            let structural = outcome.state.connectors.keys != previous.connectors.keys || !previous.baselineDone
             state.record(outcome, enqueue: entries)
             if previous.lastError != nil {
                 logger.notice("account recovered", metadata: metadata)
             }
             for event in outcome.events { logEvent(event, subscribers: entries.filter { $0.event.id == event.id }) }
-            if !outcome.events.isEmpty || structural {
-                saveState()
-            } else {
+            // Events must be on disk before any delivery starts (the outbox guarantee). Anything
+            // else, a baseline included, can wait for the next flush: losing it to a crash only
+            // means a silent re-baseline, never a lost or repeated alert.
+            if outcome.events.isEmpty {
                 markDirty()
+            } else {
+                saveState()
             }
             logger.debug("poll ok", metadata: metadata.merging(["connectors": "\(list.connectors.count)"]) { $1 })
             nextDelay = PollSchedule.nextDelay(
