@@ -64,7 +64,9 @@ let package = Package(
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SSOWatchCore", "SSOWatchSimulator"]
+            dependencies: ["SSOWatchCore", "SSOWatchSimulator"],
+            // Malformed configuration files read by path (#filePath), not bundled.
+            exclude: ["Corpus"]
         ),
     ],
     swiftLanguageModes: [.v6]

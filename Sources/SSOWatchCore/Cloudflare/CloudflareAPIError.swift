@@ -34,7 +34,17 @@ public struct RateLimitStatus: Sendable, Equatable {
         var remaining: Int?
         var reset: Int?
         for part in header.split(separator: ";") {
-            let pair = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            // Trims `CharacterSet.whitespaces` (Zs and tab) scalar by scalar, as Foundation does, without
+            // Foundation: this runs on every poll.
+            let scalars = part.unicodeScalars
+            let isBlank = { (scalar: Unicode.Scalar) in
+                scalar.isASCII
+                    ? scalar == " " || scalar == "\t" : scalar.properties.generalCategory == .spaceSeparator
+            }
+            guard let first = scalars.firstIndex(where: { !isBlank($0) }),
+                let last = scalars.lastIndex(where: { !isBlank($0) })
+            else { continue }
+            let pair = String(scalars[first...last]).split(separator: "=", maxSplits: 1)
             guard pair.count == 2 else { continue }
             switch pair[0] {
             case "r": remaining = Int(pair[1])
@@ -113,8 +123,14 @@ public struct CloudflareAPIError: Error, Sendable, Equatable, CustomStringConver
         }
     }
 
-    public var description: String {
-        var text = "\(operation): "
+    public var description: String { "\(operation): \(reason)" }
+
+    /// The description without the request line: what went wrong and what to do, e.g.
+    /// `HTTP 403: Cloudflare error 10000 Authentication error — check the API token; …`. An
+    /// account's `last_error` uses it, so the `STATUS=` line, which shortens errors, starts with
+    /// the reason rather than the account's URL.
+    public var reason: String {
+        var text = ""
         switch kind {
         case .transport(let reason): text += reason
         case .undecodable(let reason): text += "HTTP \(httpStatus.map(String.init) ?? "?"): \(reason)"

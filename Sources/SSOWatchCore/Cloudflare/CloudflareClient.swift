@@ -3,14 +3,17 @@ import Foundation
 /// The answer to a list request: the decoded connectors and what came with them.
 public struct ConnectorList: Sendable, Equatable {
     public var connectors: [Connector]
-    /// The `result` array exactly as received, re-serialised (for `--json`).
-    public var rawResult: String
+    /// The `result` array exactly as received, re-serialised (for `--json`). Made when read, from the response
+    /// body: the daemon never reads it, and making it on every poll was two thirds of its CPU (BENCHMARKS.md).
+    public var rawResult: String { CloudflareClient.serializedResult(ofBody: body) }
     /// `result_info.total_count`, when present.
     public var totalCount: Int?
     /// The `Ratelimit` header, when present.
     public var rateLimit: RateLimitStatus?
     /// Problems worth a warning that did not fail the request.
     public var warnings: [String]
+    /// The body of the successful response the list was decoded from.
+    var body: [UInt8]
 }
 
 /// A single-object answer (get, create, update).
@@ -73,8 +76,9 @@ public struct CloudflareClient: Sendable {
             }
         }
         return ConnectorList(
-            connectors: connectors, rawResult: Self.serialize(array), totalCount: totalCount,
-            rateLimit: response.header("Ratelimit").flatMap(RateLimitStatus.init(header:)), warnings: warnings)
+            connectors: connectors, totalCount: totalCount,
+            rateLimit: response.header("Ratelimit").flatMap(RateLimitStatus.init(header:)), warnings: warnings,
+            body: response.body)
     }
 
     /// `GET /accounts/{id}/sso_connectors/{connector}`.
@@ -205,6 +209,13 @@ public struct CloudflareClient: Sendable {
             updatedOn: object["updated_on"] as? String,
             useFedrampLanguage: object["use_fedramp_language"].flatMap(jsonBool),
             verificationCode: verification?["code"] as? String, rawStatus: verification?["status"] as? String)
+    }
+
+    /// The `result` of a body that `decodeEnvelope` accepted, re-serialised as `serialize` does.
+    static func serializedResult(ofBody body: [UInt8]) -> String {
+        let json = try? JSONSerialization.jsonObject(with: Data(body), options: [.fragmentsAllowed])
+        guard let result = (json as? [String: Any])?["result"] else { return "null" }
+        return serialize(result)
     }
 
     private static func serialize(_ value: Any) -> String {

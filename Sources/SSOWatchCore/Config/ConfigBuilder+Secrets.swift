@@ -21,14 +21,14 @@ extension ConfigBuilder {
             source = "\(base) (inline, line \(entry.line))"
         case "_file":
             let file = resolvedPath(entry.value)
-            value = try readSecretFile(file, entry: entry, describe: "\(entry.key) \(file)")
-            source = "\(entry.key)=\(file)"
+            value = try readSecretFile(file, entry: entry, describe: "\(entry.key) \(Self.printable(file))")
+            source = "\(entry.key)=\(Self.printable(file))"
         case "_env":
             value = try environmentSecret(entry)
             source = "\(entry.key)=\(entry.value)"
         default:
             value = try credentialSecret(entry)
-            source = "\(entry.key)=\(entry.value)"
+            source = "\(entry.key)=\(Self.printable(entry.value))"
         }
         guard !value.isEmpty else {
             throw error(entry.line, "`\(entry.key)` is empty")
@@ -104,7 +104,8 @@ extension ConfigBuilder {
                     + "(outside systemd, use `\(entry.key.dropLast("credential".count))file`)")
         }
         let file = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-        return try readSecretFile(file, entry: entry, describe: "credential \(name) (\(file))")
+        return try readSecretFile(
+            file, entry: entry, describe: "credential \(Self.printable(name)) (\(Self.printable(file)))")
     }
 
     /// How to refer to where a secret came from in a message about its content.

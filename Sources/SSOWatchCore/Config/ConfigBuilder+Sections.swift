@@ -28,6 +28,7 @@ extension ConfigBuilder {
                 daemon.stuckAfter = seconds == 0 ? nil : seconds
             case "delivery_max_age": daemon.deliveryMaxAge = try duration(entry, in: 60...ValueParsers.maximumDuration)
             case "log_level": daemon.logLevel = try logLevel(entry)
+            case "metrics_listen": daemon.metricsListen = try metricsListen(entry)
             default:  // the api_token* keys
                 let token = try secret(entry, base: "api_token", previous: tokenEntry)
                 try checkToken(token, entry: entry)

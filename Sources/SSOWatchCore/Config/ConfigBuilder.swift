@@ -146,6 +146,22 @@ struct ConfigBuilder {
     /// A value as it may appear in a message: only for keys that are not secrets, and shortened.
     static func shown(_ value: String) -> String {
         let short = value.count > 60 ? String(value.prefix(57)) + "..." : value
-        return "`\(short)`"
+        return "`\(printable(short))`"
+    }
+
+    /// Text from the file with control and format characters escaped (`\n`, `\t`, `\u{1B}`), so that
+    /// a message stays on one `PATH:LINE: message` line and cannot send escape sequences to a terminal.
+    static func printable(_ text: String) -> String {
+        var result = ""
+        for scalar in text.unicodeScalars {
+            switch (scalar, scalar.properties.generalCategory) {
+            case ("\n", _): result += "\\n"
+            case ("\t", _): result += "\\t"
+            case (_, .control), (_, .format), (_, .lineSeparator), (_, .paragraphSeparator):
+                result += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
+            default: result.unicodeScalars.append(scalar)
+            }
+        }
+        return result
     }
 }

@@ -70,7 +70,9 @@ public enum ConfigSummary {
             ["delivery max age", ValueParsers.formatDuration(daemon.deliveryMaxAge)],
             ["log level", daemon.logLevel.rawValue],
         ]
-        return ["Daemon:"] + table(rows)
+        // Shown only when set, so the summary of a configuration without metrics is unchanged.
+        let metrics = daemon.metricsListen.map { [["metrics", $0.url]] } ?? []
+        return ["Daemon:"] + table(rows + metrics)
     }
 
     static func budgetLines(_ config: Configuration) -> [String] {

@@ -72,6 +72,8 @@ public struct DaemonConfig: Sendable, Hashable {
     public var stuckAfter: TimeInterval?
     public var deliveryMaxAge: TimeInterval
     public var logLevel: LogLevelSetting
+    /// Where the Prometheus `/metrics` endpoint listens; `nil` (the default) turns metrics off.
+    public var metricsListen: MetricsEndpoint?
 
     /// The defaults of SPEC §2, for a given environment (`STATE_DIRECTORY`).
     public static func defaults(environment: [String: String]) -> DaemonConfig {
@@ -80,7 +82,8 @@ public struct DaemonConfig: Sendable, Hashable {
             stateFile: stateDirectory.map { "\($0)/state.json" } ?? "/var/lib/ssowatch/state.json",
             pollInterval: 300, jitter: .fraction(0.10), apiBaseURL: "https://api.cloudflare.com/client/v4",
             requestTimeout: 30, rateLimit: RateLimit(requests: 1000, window: 300), maxConcurrentRequests: 4,
-            apiToken: nil, notifyOnFirstSeen: false, stuckAfter: 86_400, deliveryMaxAge: 86_400, logLevel: .info)
+            apiToken: nil, notifyOnFirstSeen: false, stuckAfter: 86_400, deliveryMaxAge: 86_400, logLevel: .info,
+            metricsListen: nil)
     }
 }
 

@@ -130,17 +130,22 @@ public enum ValueParsers {
     /// of at least three letters (`warn` for `warning`).
     public static func suggestion(for word: String, among candidates: some Sequence<String>) -> String? {
         let folded = word.lowercased().replacingOccurrences(of: "-", with: "_")
+        let lowercased = word.lowercased()
+        let length = word.count
         var best: (candidate: String, distance: Int)?
         var abbreviated: String?
         for candidate in candidates {
             let foldedCandidate = candidate.lowercased().replacingOccurrences(of: "-", with: "_")
             if foldedCandidate == folded { return candidate }
             if folded.count >= 3, foldedCandidate.hasPrefix(folded), abbreviated == nil { abbreviated = candidate }
-            let distance = editDistance(word.lowercased(), candidate.lowercased())
+            // The distance is at least the difference in length, and more than 2 is never suggested:
+            // skipping those keeps a hostile multi-megabyte "key" from costing minutes.
+            guard abs(length - candidate.count) <= 2 else { continue }
+            let distance = editDistance(lowercased, candidate.lowercased())
             if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }
-        guard let best else { return nil }
-        let allowed = min(word.count, best.candidate.count) <= 4 ? 1 : 2
+        guard let best else { return abbreviated }
+        let allowed = min(length, best.candidate.count) <= 4 ? 1 : 2
         return best.distance <= allowed ? best.candidate : abbreviated
     }
 }

@@ -17,9 +17,21 @@ public enum StateCoding {
         return try encoder.encode(document)
     }
 
+    /// The largest counter a state file may hold (failed polls, polls a connector was missing from,
+    /// delivery attempts): counting on from it can never overflow.
+    public static let maximumCount = Int(Int32.max)
+
+    /// The dates a state file may hold, 1970-01-01T00:00:00Z to 9999-12-31T23:59:59Z: any date ssowatch
+    /// writes, and none that `ssowatch status` could not print or date arithmetic could not convert.
+    public static let dateRange = Date(timeIntervalSince1970: 0)...Date(timeIntervalSince1970: 253_402_300_799)
+
     /// Parses a document, without checking its version.
+    /// - Throws: `DecodingError`, also for a date outside ``dateRange`` or a count outside
+    ///   `0...maximumCount`, which only a damaged or hand-made file holds.
     public static func decode(_ data: Data) throws -> StateDocument {
-        try decoder().decode(StateDocument.self, from: data)
+        let document = try decoder().decode(StateDocument.self, from: data)
+        try checkCounts(document)
+        return document
     }
 
     /// The `version` of a JSON object, `nil` when the data is not an object with an integer `version`.
@@ -50,9 +62,49 @@ public enum StateCoding {
     private static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .custom { decoder in
-            Date(timeIntervalSinceReferenceDate: try decoder.singleValueContainer().decode(Double.self))
+            let container = try decoder.singleValueContainer()
+            let date = Date(timeIntervalSinceReferenceDate: try container.decode(Double.self))
+            guard dateRange.contains(date) else {
+                throw DecodingError.dataCorruptedError(in: container, debugDescription: "date out of range")
+            }
+            return date
         }
         return decoder
+    }
+
+    /// Rejects negative counters and counters so large that counting on would overflow.
+    private static func checkCounts(_ document: StateDocument) throws {
+        func check(_ value: Int, _ path: [PathKey]) throws {
+            guard (0...maximumCount).contains(value) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "count out of range"))
+            }
+        }
+        for (id, account) in document.accounts.sorted(by: { $0.key < $1.key }) {
+            try check(account.consecutiveFailures, ["accounts", PathKey(id), "consecutive_failures"])
+            for (connectorID, connector) in account.connectors.sorted(by: { $0.key < $1.key }) {
+                try check(
+                    connector.missingCount,
+                    ["accounts", PathKey(id), "connectors", PathKey(connectorID), "missing_count"])
+            }
+        }
+        for (index, entry) in document.outbox.enumerated() {
+            try check(entry.attempts, ["outbox", PathKey(index: index), "attempts"])
+        }
+    }
+
+    /// A coding path element for errors found after decoding.
+    private struct PathKey: CodingKey, ExpressibleByStringLiteral {
+        var stringValue: String
+        var intValue: Int?
+
+        init(_ string: String) { stringValue = string }
+        init(stringLiteral value: String) { stringValue = value }
+        init?(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { self.init(index: intValue) }
+        init(index: Int) {
+            stringValue = "Index \(index)"
+            intValue = index
+        }
     }
 
     private struct VersionProbe: Decodable {

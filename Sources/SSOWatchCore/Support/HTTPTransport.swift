@@ -44,7 +44,21 @@ public struct HTTPResponseSpec: Sendable {
 
     /// The first value of a header, compared case-insensitively.
     public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+        headers.first { Self.sameHeaderName($0.name, name) }?.value
+    }
+
+    /// Case-insensitive equality: ASCII names (all real ones) compared byte by byte, anything else as
+    /// `caseInsensitiveCompare` does. Foundation's comparison on every header of every poll was a visible
+    /// share of the daemon's CPU profile (BENCHMARKS.md).
+    static func sameHeaderName(_ lhs: String, _ rhs: String) -> Bool {
+        let (left, right) = (lhs.utf8, rhs.utf8)
+        guard left.allSatisfy({ $0 < 0x80 }), right.allSatisfy({ $0 < 0x80 }) else {
+            return lhs.caseInsensitiveCompare(rhs) == .orderedSame
+        }
+        guard left.count == right.count else { return false }
+        return zip(left, right).allSatisfy { a, b in
+            a == b || (a | 0x20 == b | 0x20 && (0x61...0x7A).contains(a | 0x20))
+        }
     }
 }
 
@@ -151,7 +165,8 @@ public final class AsyncHTTPTransport: HTTPTransport {
 
 /// `90` → `1m30s`, `45` → `45s`, `0.5` → `0.5s`: durations as people write them in the INI.
 public func formatSeconds(_ seconds: TimeInterval) -> String {
-    if seconds < 1 || seconds != seconds.rounded() {
+    // Beyond about 30 million years `Int(seconds)` would trap; such a value is only ever a hostile one.
+    if seconds < 1 || seconds != seconds.rounded() || seconds >= 1e15 {
         return String(format: "%gs", seconds)
     }
     var rest = Int(seconds)
