@@ -11,6 +11,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         bootstrapLogging()
+        MemoryTuning.returnFreedMemoryPromptly()
         let path = config.path
         let transport = AsyncHTTPTransport()
         let daemon: Daemon

@@ -9,7 +9,7 @@ struct SSOWatchCommand: AsyncParsableCommand {
         version: SSOWatchVersion.string,
         subcommands: [
             RunCommand.self, CheckConfigCommand.self, PollCommand.self, StatusCommand.self, TestNotifyCommand.self,
-            ConnectorsCommand.self, DemoCommand.self,
+            ConnectorsCommand.self, DemoCommand.self, SimulateCommand.self,
         ]
     )
 }

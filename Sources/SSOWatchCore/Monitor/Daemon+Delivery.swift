@@ -16,6 +16,7 @@ extension Daemon {
                 "webhook URL changed; resuming delivery of its held notifications", metadata: ["webhook": "\(name)"])
         }
         if !report.dropped.isEmpty || !report.resumedWebhooks.isEmpty { markDirty() }
+        recordDroppedMetrics(report.dropped)
     }
 
     /// Starts a delivery for every webhook whose oldest notification is ready and that has no
@@ -31,6 +32,7 @@ extension Daemon {
                 metadata: deliveryMetadata(entry))
         }
         if !expired.isEmpty { saveState() }
+        recordDroppedMetrics(expired)
 
         for batch in state.deliverableBatches(now: now, maxPerWebhook: 1000)
         where deliveriesInFlight[batch.webhook] == nil {
@@ -151,6 +153,7 @@ extension Daemon {
                 "webhook refused the notification: \(reason); its notifications are held until its URL is fixed and the configuration reloaded, or \(formatSeconds(configuration.daemon.deliveryMaxAge)) pass",
                 metadata: metadata)
         }
+        recordDeliveryMetrics(webhook: webhook.name, outcome: outcome, count: entries.count)
         publishStatus()
         if case .stopping = lifecycle {
             finishStopIfIdle()

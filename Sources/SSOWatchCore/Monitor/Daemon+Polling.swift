@@ -47,6 +47,7 @@ extension Daemon {
             }
         }
         reconcileOutbox(with: configuration)
+        statusTally = nil
     }
 
     /// Arms the account's one-shot timer.
@@ -121,18 +122,22 @@ extension Daemon {
         pollsInFlight += 1
         logger.debug("polling", metadata: ["account": "\(account.name)"])
         runtime.task = Task {
+            let started = ContinuousClock.now
             let result: Result<ConnectorList, CloudflareAPIError>
             do throws(CloudflareAPIError) {
                 result = .success(try await client.listConnectors(accountID: account.accountID))
             } catch {
                 result = .failure(error)
             }
-            self.queue.async { self.finishPoll(account, result) }
+            let duration = ContinuousClock.now - started
+            self.queue.async { self.finishPoll(account, result, duration: duration) }
         }
         accounts[accountID] = runtime
     }
 
-    private func finishPoll(_ account: AccountConfig, _ result: Result<ConnectorList, CloudflareAPIError>) {
+    private func finishPoll(
+        _ account: AccountConfig, _ result: Result<ConnectorList, CloudflareAPIError>, duration: Duration = .zero
+    ) {
         dispatchPrecondition(condition: .onQueue(queue))
         pollsInFlight -= 1
         let isCurrent = accounts[account.accountID] != nil
@@ -163,10 +168,10 @@ extension Daemon {
                 logger.notice("account recovered", metadata: metadata)
             }
             for event in outcome.events { logEvent(event, subscribers: entries.filter { $0.event.id == event.id }) }
-            // Events must be on disk before any delivery starts (the outbox guarantee). Anything
-            // else, a baseline included, can wait for the next flush: losing it to a crash only
-            // means a silent re-baseline, never a lost or repeated alert.
-            if outcome.events.isEmpty {
+            // Events must be on disk before any delivery starts (the outbox guarantee), and so must
+            // a first baseline: were it lost to a crash, the next run would re-baseline silently and
+            // a change in between would never be announced. The rest (poll times) waits for the flush.
+            if outcome.events.isEmpty && previous.baselineDone {
                 markDirty()
             } else {
                 saveState()
@@ -176,7 +181,7 @@ extension Daemon {
                 interval: account.pollInterval, jitter: configuration.daemon.jitter, random: dependencies.random())
         case .failure(let error):
             state.accounts[account.accountID] = TransitionEngine.recordFailure(
-                previous: previous, error: error.description, now: now)
+                previous: previous, error: error.reason, now: now)
             markDirty()
             let failures = state.accounts[account.accountID]?.consecutiveFailures ?? 1
             nextDelay = PollSchedule.failureDelay(failures: failures, interval: account.pollInterval)
@@ -199,6 +204,8 @@ extension Daemon {
                         "retry_in": "\(formatSeconds(nextDelay.rounded(.up)))",
                     ]) { $1 })
         }
+        recordPollMetrics(account, result, duration: duration)
+        statusTally?.update(accountID: account.accountID, state: state.accounts[account.accountID])
         publishStatus()
         if case .stopping = lifecycle {
             finishStopIfIdle()

@@ -98,12 +98,19 @@ public final class Daemon: @unchecked Sendable {
     var deliveryTimer: DispatchSourceTimer?
 
     var stateDirty = false
+    /// The `STATUS=` counts, updated per poll; `nil` until the next `statusText()` after a (re)configuration.
+    var statusTally: StatusTally?
+    /// The last `STATUS=` text `publishStatus()` sent, and when.
+    var lastStatus: (text: String, sent: ContinuousClock.Instant)?
     var flushTimer: DispatchSourceTimer?
     var watchdogTimer: DispatchSourceTimer?
     var signalSources: [DispatchSourceSignal] = []
     var stopTimer: DispatchSourceTimer?
     var reloadFailure: String?
     var stopContinuation: CheckedContinuation<Void, Never>?
+    /// The Prometheus metrics and their listener, while `metrics_listen` is set (`Daemon+Metrics.swift`).
+    var metrics: SSOWatchMetrics?
+    var metricsServer: MetricsServer?
 
     /// How long to wait for in-flight requests on SIGTERM before abandoning them.
     let stopGracePeriod: TimeInterval = 3
@@ -170,6 +177,7 @@ public final class Daemon: @unchecked Sendable {
             installSignalHandlers()
         }
         applyConfiguration(configuration, isReload: false)
+        applyMetricsConfiguration()
         startWatchdog()
         logger.info(
             "ssowatch \(SSOWatchVersion.string) started",
@@ -178,6 +186,7 @@ public final class Daemon: @unchecked Sendable {
                 "webhooks": "\(configuration.webhooks.count)", "state_file": "\(configuration.daemon.stateFile)",
             ])
         dependencies.notifier.notify("READY=1\n" + SystemdNotifier.statusLine(statusText()))
+        lastStatus = nil
         pumpDeliveries()
     }
 
@@ -188,6 +197,7 @@ public final class Daemon: @unchecked Sendable {
         lifecycle = .stopping(deadline: deadline)
         logger.info("stopping (\(reason))")
         dependencies.notifier.notify("STOPPING=1\n" + SystemdNotifier.statusLine("stopping"))
+        lastStatus = nil
         for id in accounts.keys {
             accounts[id]?.timer?.cancel()
             accounts[id]?.timer = nil
@@ -224,6 +234,7 @@ public final class Daemon: @unchecked Sendable {
         watchdogTimer?.cancel()
         for source in signalSources { source.cancel() }
         signalSources.removeAll()
+        stopMetrics()
         saveState()
         logger.info("stopped", metadata: ["outbox": "\(state.outbox.count)"])
         stopContinuation?.resume()
@@ -290,6 +301,7 @@ public final class Daemon: @unchecked Sendable {
             }
             reloadFailure = nil
             applyConfiguration(newConfiguration, isReload: true)
+            applyMetricsConfiguration()
             logger.info("configuration reloaded", metadata: ["path": "\(newConfiguration.path)"])
         } catch {
             let message = (error as? ConfigError)?.description ?? "\(error)"
@@ -297,17 +309,26 @@ public final class Daemon: @unchecked Sendable {
             logger.error("reload failed, running the previous configuration: \(message)")
         }
         dependencies.notifier.notify("READY=1\n" + SystemdNotifier.statusLine(statusText()))
+        lastStatus = nil
         pumpDeliveries()
     }
 
     /// The `STATUS=` text: the poll summary, prefixed by a failed reload while there is one.
     func statusText() -> String {
-        let summary = StatusLine.render(state: state, configuration: configuration)
+        if statusTally == nil { statusTally = StatusTally(state: state, configuration: configuration) }
+        let summary = statusTally?.render(state: state, configuration: configuration) ?? ""
         guard let reloadFailure else { return summary }
         return "reload failed: \(reloadFailure); running the previous configuration; \(summary)"
     }
 
+    /// Sends `STATUS=` after a poll or delivery. An unchanged line is sent again at most once a second:
+    /// systemd already shows it, and each datagram costs a socket of its own (`sd_notify`), which with
+    /// thousands of accounts was a quarter of the daemon's system calls (BENCHMARKS.md).
     func publishStatus() {
-        dependencies.notifier.notify(SystemdNotifier.statusLine(statusText()))
+        let text = statusText()
+        let now = ContinuousClock.now
+        if text == lastStatus?.text, let sent = lastStatus?.sent, now - sent < .seconds(1) { return }
+        lastStatus = (text, now)
+        dependencies.notifier.notify(SystemdNotifier.statusLine(text))
     }
 }

@@ -15,42 +15,90 @@ public enum StatusLine {
     public static func render(state: StateDocument, configuration: Configuration?) -> String {
         let view = StatusReportView(state: state, configuration: configuration)
         let accounts = view.accounts.filter { $0.enabled != false }
-        let connectors = accounts.flatMap { $0.state.map { Array($0.connectors.values) } ?? [] }
-
-        var counts: [String: Int] = [:]
-        for connector in connectors {
-            let status = connector.rawStatus.flatMap(VerificationStatus.init(rawValue:))?.rawValue ?? "unknown"
-            counts[status, default: 0] += 1
+        var counts = Counts()
+        for account in accounts {
+            if let accountState = account.state { counts.add(accountState) }
         }
-        let order = ["verified", "pending", "awaiting", "failed", "unknown"]
-        let breakdown = order.compactMap { status in counts[status].map { "\($0) \(status)" } }
-
-        var segments: [String] = []
-        var head = "\(plural(connectors.count, "connector")) in \(plural(accounts.count, "account"))"
-        if !breakdown.isEmpty { head += ": " + breakdown.joined(separator: ", ") }
-        segments.append(head)
-        segments.append("\(plural(state.outbox.count, "notification")) queued")
-
         let failingAccounts = accounts.compactMap { account in
             account.state?.lastError.map { (account.name, $0) }
         }
-        if !failingAccounts.isEmpty {
-            segments.append(failing(failingAccounts, "account"))
+        return format(
+            counts: counts, accounts: accounts.count, queued: state.outbox.count,
+            failingAccounts: (Array(failingAccounts.prefix(namedLimit)), failingAccounts.count),
+            failingWebhooks: failingWebhooks(view.webhooks.map { ($0.name, $0.delivery) }))
+    }
+
+    /// Connectors by status, in the order the line lists them.
+    struct Counts: Equatable {
+        static let order = ["verified", "pending", "awaiting", "failed", "unknown"]
+
+        private(set) var byStatus = [0, 0, 0, 0, 0]
+        var total: Int { byStatus.reduce(0, +) }
+
+        /// Counts every connector of `account`.
+        mutating func add(_ account: AccountState) {
+            for connector in account.connectors.values {
+                byStatus[Self.index(connector.rawStatus)] += 1
+            }
         }
-        let failingWebhooks = view.webhooks.compactMap { webhook -> (String, String)? in
+
+        mutating func add(_ other: Counts) {
+            for index in byStatus.indices { byStatus[index] += other.byStatus[index] }
+        }
+
+        mutating func subtract(_ other: Counts) {
+            for index in byStatus.indices { byStatus[index] -= other.byStatus[index] }
+        }
+
+        private static func index(_ rawStatus: String?) -> Int {
+            switch rawStatus.flatMap(VerificationStatus.init(rawValue:)) {
+            case .verified: 0
+            case .pending: 1
+            case .awaiting: 2
+            case .failed: 3
+            case nil: 4
+            }
+        }
+    }
+
+    /// The failing webhooks among `webhooks`, in that order, with their last error.
+    static func failingWebhooks(
+        _ webhooks: [(name: String, delivery: WebhookDeliveryState?)]
+    ) -> (named: [(String, String)], count: Int) {
+        let failing = webhooks.compactMap { webhook -> (String, String)? in
             guard let delivery = webhook.delivery, delivery.failing else { return nil }
             return (webhook.name, delivery.lastError ?? "failing")
         }
-        if !failingWebhooks.isEmpty {
-            segments.append(failing(failingWebhooks, "webhook"))
+        return (Array(failing.prefix(namedLimit)), failing.count)
+    }
+
+    /// The line from its parts; `failingAccounts` and `failingWebhooks` carry the first `namedLimit` (name,
+    /// error) pairs and how many there are in all.
+    static func format(
+        counts: Counts, accounts: Int, queued: Int, failingAccounts: (named: [(String, String)], count: Int),
+        failingWebhooks: (named: [(String, String)], count: Int)
+    ) -> String {
+        let breakdown = zip(Counts.order, counts.byStatus).compactMap { status, count in
+            count > 0 ? "\(count) \(status)" : nil
+        }
+        var segments: [String] = []
+        var head = "\(plural(counts.total, "connector")) in \(plural(accounts, "account"))"
+        if !breakdown.isEmpty { head += ": " + breakdown.joined(separator: ", ") }
+        segments.append(head)
+        segments.append("\(plural(queued, "notification")) queued")
+        if failingAccounts.count > 0 {
+            segments.append(failing(failingAccounts.named, count: failingAccounts.count, "account"))
+        }
+        if failingWebhooks.count > 0 {
+            segments.append(failing(failingWebhooks.named, count: failingWebhooks.count, "webhook"))
         }
         return segments.joined(separator: "; ")
     }
 
-    private static func failing(_ items: [(name: String, error: String)], _ noun: String) -> String {
-        var named = items.prefix(namedLimit).map { "\($0.name): \(shorten($0.error))" }
-        if items.count > namedLimit { named.append("+\(items.count - namedLimit) more") }
-        return "\(plural(items.count, noun)) failing (\(named.joined(separator: ", ")))"
+    private static func failing(_ named: [(name: String, error: String)], count: Int, _ noun: String) -> String {
+        var parts = named.prefix(namedLimit).map { "\($0.name): \(shorten($0.error))" }
+        if count > namedLimit { parts.append("+\(count - namedLimit) more") }
+        return "\(plural(count, noun)) failing (\(parts.joined(separator: ", ")))"
     }
 
     private static func shorten(_ error: String) -> String {
