@@ -9,7 +9,7 @@ import Synchronization
 /// `scheduleStatusChange`), and every request is recorded (`requests`, `waitForRequests`). Call `stop()`
 /// before dropping a started simulator: its event-loop threads run until then.
 public final class CloudflareSimulator: Sendable {
-    private let store = SimulatorStore()
+    let store = SimulatorStore()
     private let server: LoopbackHTTPServer
 
     /// Creates a stopped simulator with no accounts.
@@ -203,8 +203,14 @@ final class SimulatorStore: Sendable {
     let state = Mutex(SimulatorState())
     let counter = RequestCounter(serverName: "simulated Cloudflare API")
     let onRequest = Mutex<(@Sendable (RecordedRequest) -> Void)?>(nil)
+    /// Answers `/__sim/…` requests when a `SimulatorControl` is installed; they are not API requests, so they
+    /// are neither recorded nor counted.
+    let control = Mutex<(@Sendable (RecordedRequest) -> ServerResponse)?>(nil)
 
     func handle(_ request: RecordedRequest) -> ServerAction {
+        if request.path.hasPrefix(SimulatorControl.pathPrefix), let control = control.withLock({ $0 }) {
+            return .respond(control(request), delay: nil)
+        }
         let now = Date()
         let instant = ContinuousClock.now
         let (action, recorded) = state.withLock { state in

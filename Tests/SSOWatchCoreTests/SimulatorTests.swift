@@ -57,7 +57,8 @@ import Testing
             let limited = try await rawRequest(port: sim.port, path: F.connectorPath, headers: F.auth)
             #expect(limited.status == 429)
             #expect(limited.errorCodes == [971])
-            #expect(Int(limited.header("Retry-After") ?? "") ?? 0 >= 59)
+            // The rest of the 60 s window (a busy machine may have spent a few seconds of it).
+            #expect((30...60).contains(Int(limited.header("Retry-After") ?? "") ?? 0))
         }
     }
 
