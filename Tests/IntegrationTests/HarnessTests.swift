@@ -66,9 +66,11 @@ import Testing
         let child = try RunningDaemon.start(["-c", "echo something-else"], executable: Self.shell)
         let start = ContinuousClock.now
         let error = await #expect(throws: HarnessError.self) {
-            try await child.waitForOutput(containing: "never printed", timeout: .seconds(30))
+            try await child.waitForOutput(containing: "never printed", timeout: .seconds(300))
         }
-        #expect(ContinuousClock.now - start < .seconds(10))
+        // Far less than the 300 s timeout: the wait ended because the child exited (the bound is
+        // loose on purpose, the machine may be busy).
+        #expect(ContinuousClock.now - start < .seconds(120))
         #expect(error?.description.contains("never printed") == true)
         #expect(error?.description.contains("something-else") == true, "the message shows what was printed")
     }
