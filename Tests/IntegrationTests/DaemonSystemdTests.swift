@@ -1,0 +1,266 @@
+import Foundation
+import SSOWatchSimulator
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
+/// What `ssowatch run` tells systemd through `NOTIFY_SOCKET` (SPEC §7): `READY=1`, `STATUS=`,
+/// `WATCHDOG=1`, reloads on SIGHUP and a clean stop on SIGTERM.
+@Suite struct DaemonSystemdTests {
+    typealias Harness = DaemonHarness
+
+    /// `CLOCK_MONOTONIC` in microseconds, as systemd reads `MONOTONIC_USEC=`.
+    private static func monotonicMicroseconds() -> UInt64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &spec)
+        return UInt64(spec.tv_sec) * 1_000_000 + UInt64(spec.tv_nsec) / 1000
+    }
+
+    /// Starts `ssowatch run` through `/bin/sh`, which `exec`s it after setting `WATCHDOG_PID` to its
+    /// own pid: the daemon then runs as that pid, as under systemd.
+    private static func startWithWatchdogPID(_ h: Harness, config: String, watchdogUSec: Int) throws -> RunningDaemon {
+        let binary = try SSOWatchExecutable.url().path
+        let script = "WATCHDOG_PID=$$; export WATCHDOG_PID; exec \"$0\" run --config \"$1\""
+        return try RunningDaemon.start(
+            ["-c", script, binary, config], environment: h.environment(["WATCHDOG_USEC": "\(watchdogUSec)"]),
+            executable: URL(fileURLWithPath: "/bin/sh"))
+    }
+
+    @Test func readyStatusWatchdogAndACleanStop() async throws {
+        try await withDaemonHarness { h in
+            h.connector(.prod, "ok.example.com", "verified")
+            h.connector(.prod, "wait.example.com", "pending")
+            h.connector(.staging, "labs.example.net", "pending")
+            let config = try h.config(accounts: [.prod, .staging]).write(to: h.directory)
+            let daemon = try Self.startWithWatchdogPID(h, config: config, watchdogUSec: 2_000_000)
+            do {
+                let ready = try await h.notify.waitForMessage(containing: "READY=1")
+                #expect(ready.contains("STATUS="), "READY=1 comes with a status: \(ready)")
+                try await h.waitForStatus(
+                    containing: "STATUS=3 connectors in 2 accounts: 1 verified, 2 pending; 0 notifications queued")
+
+                // Half of WATCHDOG_USEC (2 s): three pings take about 2 s, not 4.
+                let first = try await h.notify.waitForMessage(containing: "WATCHDOG=1")
+                #expect(first == "WATCHDOG=1")
+                let start = ContinuousClock.now
+                try await waitForPings(h, count: 3)
+                let elapsed = ContinuousClock.now - start
+                #expect(elapsed > .milliseconds(1_400) && elapsed < .milliseconds(3_200), "two periods took \(elapsed)")
+
+                daemon.signal(SIGTERM)
+                let result = try await daemon.waitForExit(timeout: .seconds(15))
+                #expect(result.status == 0, "\(result)")
+                let stopping = try await h.notify.waitForMessage(containing: "STOPPING=1", timeout: .seconds(5))
+                #expect(!stopping.contains("READY=1"))
+            } catch {
+                _ = try? await daemon.killAndReap()
+                throw error
+            }
+
+            let attributes = try FileManager.default.attributesOfItem(atPath: h.statePath)
+            #expect((attributes[.posixPermissions] as? NSNumber)?.intValue == 0o600, "the state file is 0600")
+            let status = try await h.status(configPath: config)
+            #expect(status.connectors.count == 3, "\(status.text)")
+        }
+    }
+
+    /// Waits until `count` `WATCHDOG=1` datagrams have arrived in total.
+    private func waitForPings(_ h: Harness, count: Int, timeout: Duration = .seconds(10)) async throws {
+        let deadline = ContinuousClock.now + timeout
+        var index = 0
+        var seen = 0
+        while seen < count {
+            let remaining = deadline - ContinuousClock.now
+            guard remaining > .zero else { throw HarnessError("only \(seen) WATCHDOG=1 pings within \(timeout)") }
+            try await h.notify.waitForMessage(containing: "WATCHDOG=1", after: index, timeout: remaining)
+            let received = h.notify.received
+            let next = received.indices.dropFirst(index).first { received[$0].contains("WATCHDOG=1") }!
+            index = next + 1
+            seen = received.prefix(index).count { $0.contains("WATCHDOG=1") }
+        }
+    }
+
+    @Test func sigtermAbandonsAHungPollWithinAFewSeconds() async throws {
+        try await withDaemonHarness { h in
+            h.connector(.prod, "ok.example.com", "verified")
+            let config = try h.config(requestTimeout: "1m").write(to: h.directory)
+
+            try await h.withDaemon(configPath: config) { daemon in
+                try await h.waitForStatus(containing: "1 connector in 1 account: 1 verified")
+                h.simulator.injectFault(.slow(seconds: 30), times: 10_000, accountID: TestAccount.prod.id)
+                // A poll that will hang for 30 s is in flight once the simulator has seen it.
+                try await h.waitForMorePolls(.prod, count: 1)
+                let start = ContinuousClock.now
+                daemon.signal(SIGTERM)
+                let result = try await daemon.waitForExit(timeout: .seconds(15))
+                let elapsed = ContinuousClock.now - start
+                #expect(result.status == 0, "\(result)")
+                #expect(elapsed < .seconds(8), "stopped after \(elapsed)")
+                try await h.notify.waitForMessage(containing: "STOPPING=1", timeout: .seconds(5))
+            }
+            let status = try await h.status(configPath: config)
+            #expect(status.connectors.count == 1, "the state was written: \(status.text)")
+        }
+    }
+
+    @Test func noWatchdogPingsWhenWatchdogPIDNamesAnotherProcess() async throws {
+        try await withDaemonHarness { h in
+            h.connector(.prod, "ok.example.com", "verified")
+            let config = try h.config().write(to: h.directory)
+            // sd_watchdog_enabled ignores WATCHDOG_USEC meant for another pid (here, the test runner).
+            try await h.withDaemon(
+                configPath: config, environment: ["WATCHDOG_USEC": "500000", "WATCHDOG_PID": "\(getpid())"]
+            ) { _ in
+                try await h.notify.waitForMessage(containing: "READY=1")
+                try await h.waitForMorePolls(.prod, count: 2)
+                #expect(!h.notify.lines.contains("WATCHDOG=1"), "\(h.notify.lines)")
+            }
+        }
+    }
+
+    @Test func sighupWithAValidConfigurationStartsPollingANewAccount() async throws {
+        try await withDaemonHarness { h in
+            h.connector(.prod, "ok.example.com", "verified")
+            h.connector(.staging, "labs.example.net", "pending")
+            let config = try h.config(accounts: [.prod]).write(to: h.directory)
+
+            try await h.withDaemon(configPath: config) { daemon in
+                try await h.waitForStatus(containing: "1 connector in 1 account: 1 verified")
+                #expect(h.pollCount(.staging) == 0)
+
+                try h.config(accounts: [.prod, .staging]).write(to: h.directory)
+                let before = h.notify.received.count
+                let sent = Self.monotonicMicroseconds()
+                daemon.signal(SIGHUP)
+                let reloading = try await h.notify.waitForMessage(containing: "RELOADING=1", after: before)
+                let monotonic = reloading.split(separator: "\n").first { $0.hasPrefix("MONOTONIC_USEC=") }
+                let usec = try #require(
+                    monotonic.flatMap { UInt64($0.dropFirst("MONOTONIC_USEC=".count)) }, "\(reloading)")
+                #expect(usec >= sent && usec < sent + 10_000_000, "CLOCK_MONOTONIC when the reload began")
+                try await h.notify.waitForMessage(containing: "READY=1", after: before)
+                let messages = Array(h.notify.received.dropFirst(before))
+                let reloadIndex = try #require(messages.firstIndex { $0.contains("RELOADING=1") })
+                let readyIndex = try #require(messages.firstIndex { $0.contains("READY=1") })
+                #expect(reloadIndex < readyIndex, "RELOADING=1 then READY=1: \(messages)")
+
+                try await h.waitForPolls(.staging, count: 2, after: 0)
+                try await h.waitForStatus(
+                    containing: "2 connectors in 2 accounts: 1 verified, 1 pending", after: before)
+                #expect(!h.notify.received.dropFirst(before).contains { $0.contains("reload failed") })
+            }
+        }
+    }
+
+    @Test func sighupRemovingAnAccountStopsPollingIt() async throws {
+        try await withDaemonHarness { h in
+            h.connector(.prod, "ok.example.com", "verified")
+            h.connector(.staging, "labs.example.net", "pending")
+            let config = try h.config(accounts: [.prod, .staging]).write(to: h.directory)
+
+            try await h.withDaemon(configPath: config) { daemon in
+                try await h.waitForStatus(containing: "2 connectors in 2 accounts: 1 verified, 1 pending")
+                try h.config(accounts: [.prod]).write(to: h.directory)
+                let before = h.notify.received.count
+                daemon.signal(SIGHUP)
+                let ready = try await h.notify.waitForMessage(containing: "READY=1", after: before)
+                #expect(ready.contains("STATUS=1 connector in 1 account: 1 verified"), "\(ready)")
+                // Whatever poll of staging was already in flight may still land; none starts after it.
+                try await h.waitForMorePolls(.prod, count: 1)
+                let stagingPolls = h.pollCount(.staging)
+                try await h.waitForMorePolls(.prod, count: 3)
+                #expect(h.pollCount(.staging) == stagingPolls, "staging is no longer polled")
+                daemon.signal(SIGTERM)
+                #expect(try await daemon.waitForExit(timeout: .seconds(15)).status == 0)
+            }
+            let result = try await runSSOWatch(["status", "--json", "--state-file", h.statePath])
+            let status = try StatusOutput(parsing: result.stdout)
+            #expect(status.accounts.map(\.name) == ["prod"], "the removed account's state is dropped: \(status.text)")
+            #expect(status.connectors.map(\.account) == ["prod"])
+        }
+    }
+
+    @Test func aPollInFlightWhenItsAccountIsRemovedLeavesNoTrace() async throws {
+        try await withDaemonHarness { h in
+            h.connector(.prod, "ok.example.com", "verified")
+            let labs = h.connector(.staging, "labs.example.net", "pending")
+            let config = try h.config(accounts: [.prod, .staging], requestTimeout: "10s")
+                .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
+                .write(to: h.directory)
+
+            try await h.withDaemon(configPath: config) { daemon in
+                try await h.waitForStatus(containing: "2 connectors in 2 accounts: 1 verified, 1 pending")
+                // staging's next answer (a transition) is held back until after the reload removed it.
+                h.simulator.injectFault(.slow(seconds: 2), times: 1, accountID: TestAccount.staging.id)
+                h.set(.staging, labs, "verified")
+                try await h.waitForMorePolls(.staging, count: 1)
+                try h.config(accounts: [.prod], requestTimeout: "10s")
+                    .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
+                    .write(to: h.directory)
+                let before = h.notify.received.count
+                daemon.signal(SIGHUP)
+                try await h.notify.waitForMessage(containing: "READY=1", after: before)
+                try await daemon.waitForOutput(containing: "account=staging connectors=1", in: .stderr)
+                try await h.waitForMorePolls(.prod, count: 3)
+                daemon.signal(SIGTERM)
+                #expect(try await daemon.waitForExit(timeout: .seconds(15)).status == 0)
+            }
+            #expect(h.deliveries.value.isEmpty, "no notification for an account no longer configured")
+            let result = try await runSSOWatch(["status", "--json", "--state-file", h.statePath])
+            let status = try StatusOutput(parsing: result.stdout)
+            #expect(status.accounts.map(\.name) == ["prod"], "\(status.text)")
+        }
+    }
+
+    @Test func sighupWithAnInvalidConfigurationKeepsTheOldOneRunning() async throws {
+        try await withDaemonHarness { h in
+            let connector = h.connector(.prod, "example.com", "pending")
+            let good = h.config()
+                .webhook("audit", type: "generic", url: h.url(Harness.genericPath))
+            let config = try good.write(to: h.directory)
+
+            try await h.withDaemon(configPath: config) { daemon in
+                try await h.waitForStatus(containing: "1 connector in 1 account: 1 pending")
+
+                let broken = good.appending("frobnicate = 1")
+                let text = try broken.render(secretsIn: h.directory)
+                let line =
+                    text.split(separator: "\n", omittingEmptySubsequences: false).firstIndex { $0 == "frobnicate = 1" }!
+                    + 1
+                try broken.write(to: h.directory)
+                let before = h.notify.received.count
+                daemon.signal(SIGHUP)
+                try await h.notify.waitForMessage(containing: "RELOADING=1", after: before)
+                let ready = try await h.notify.waitForMessage(containing: "READY=1", after: before)
+                #expect(ready.contains("STATUS=reload failed: \(config):\(line):"), "\(ready)")
+                #expect(ready.contains("running the previous configuration"), "\(ready)")
+                let log = try await daemon.waitForOutput(containing: "reload failed", in: .stderr, timeout: .seconds(5))
+                #expect(log.contains("\(config):\(line):"), "the log names PATH:LINE: \(log)")
+
+                // The previous configuration keeps polling and announcing.
+                let polled = h.pollCount(.prod)
+                h.set(.prod, connector, "verified")
+                let delivered = try await h.waitForDeliveries(to: Harness.genericPath, count: 1)
+                #expect(
+                    try GenericDelivery(delivered[0]).description
+                        == "connector.verified example.com pending→verified (prod)")
+                try await h.waitForPolls(.prod, count: 2, after: polled)
+                let later = try await h.waitForStatus(containing: "1 verified", after: before)
+                #expect(
+                    later.contains("reload failed:"), "the failure stays in STATUS= until a reload succeeds: \(later)")
+
+                // A later good reload clears it.
+                try good.write(to: h.directory)
+                let again = h.notify.received.count
+                daemon.signal(SIGHUP)
+                let recovered = try await h.notify.waitForMessage(containing: "READY=1", after: again)
+                #expect(!recovered.contains("reload failed"), "\(recovered)")
+                #expect(recovered.contains("STATUS=1 connector in 1 account: 1 verified"), "\(recovered)")
+                #expect(daemon.isRunning)
+            }
+        }
+    }
+}
