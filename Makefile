@@ -7,7 +7,7 @@ UNIT_DIR     ?= /etc/systemd/system
 SWIFT_FLAGS  ?= -Xswiftc -warnings-as-errors
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release deps demo test test-unit test-integration format lint install uninstall bench clean
+.PHONY: all build release deps demo test test-unit test-integration format lint install uninstall bench bench-large bench-deps clean
 
 all: build
 
@@ -31,7 +31,7 @@ release: deps
 
 # The whole test suite: unit tests and integration tests that run the real binary against the
 # simulated Cloudflare API and a local webhook receiver, all on 127.0.0.1.
-test: deps
+test: deps unit-check
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build --parallel --num-workers 2
 
@@ -51,5 +51,110 @@ format:
 lint:
 	$(SWIFT) format lint --strict -r Sources Tests Package.swift
 
+# The benchmark (BENCHMARKS.md): ssowatch against a Python poller on Cloudflare's official SDK, both polling
+# `ssowatch simulate` on 127.0.0.1; 100 and 1,000 accounts x 10 connectors, READY=1, idle wake-ups. Builds
+# the release binary, creates bench/.venv (cloudflare, requests from PyPI), rewrites BENCHMARKS.md.
+# BENCH_LARGE=1 adds 10,000 accounts; `make bench-large` runs only that size (about 12 minutes).
+bench: deps bench-deps
+	$(SWIFT) build -c release $(SWIFT_FLAGS) --product ssowatch
+	python3 bench/run_bench.py --binary "$$($(SWIFT) build -c release --show-bin-path)/ssowatch"
+
+bench-large: deps bench-deps
+	$(SWIFT) build -c release $(SWIFT_FLAGS) --product ssowatch
+	python3 bench/run_bench.py --binary "$$($(SWIFT) build -c release --show-bin-path)/ssowatch" \
+		--sizes 10000 --skip-idle --skip-ready
+
+# python3 with venv (Debian splits it into python3-venv).
+bench-deps:
+	@if ! python3 -c 'import ensurepip, venv' 2>/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "Installing python3-venv with apt-get"; \
+			(apt-get install -y -qq python3-venv >/dev/null 2>&1 || \
+			 (apt-get update -qq && apt-get install -y -qq python3-venv)); \
+		else \
+			echo "Missing python3 venv support: run 'sudo apt-get install python3-venv'" >&2; exit 1; \
+		fi; \
+	fi
+
 clean:
 	rm -rf .build
+
+# libFuzzer on the INI parser, the API response decoder and the state file loader (fuzz/run.sh):
+# FUZZ_SECONDS each (default 60), e.g. `make fuzz FUZZ_SECONDS=600 FUZZ_TARGETS=StateFileFuzz`.
+# Builds in .build-fuzz/ with -sanitize=fuzzer,address; a crash fails the target and leaves its
+# reproducer in .build-fuzz/artifacts/.
+.PHONY: fuzz
+fuzz: deps
+	FUZZ_SECONDS=$(or $(FUZZ_SECONDS),60) SWIFT=$(SWIFT) fuzz/run.sh $(FUZZ_TARGETS)
+
+# --- Install, package, systemd checks ---------------------------------------------------------------
+# `install` and `deb` ship a release binary with the Swift runtime linked in (--static-swift-stdlib),
+# so it needs only libc, libstdc++, zlib and libsystemd at run time; it is built in a scratch
+# directory of its own so it never replaces the everyday .build/ binaries.
+.PHONY: deb system-test unit-check
+VERSION        := $(shell sed -n 's/.*static let string = "\(.*\)".*/\1/p' Sources/SSOWatchCore/Version.swift)
+DEB_ARCH       := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+DEB            := dist/ssowatch_$(VERSION)_$(DEB_ARCH).deb
+DOC_DIR        ?= $(PREFIX)/share/doc/ssowatch
+STATIC_SCRATCH ?= .build-static
+STATIC_BUILD   := $(SWIFT) build -c release --product ssowatch --static-swift-stdlib $(SWIFT_FLAGS) \
+                  --scratch-path $(STATIC_SCRATCH)
+# With DESTDIR (staging for another packager) nothing needs root and systemd is left alone.
+INSTALL_SUDO   := $(if $(DESTDIR),,$(SUDO))
+
+# Binary, unit (its paths follow PREFIX and CONFIG_DIR), README and example configuration. An
+# existing $(CONFIG_DIR)/ssowatch.ini is never overwritten. Enables and starts nothing.
+install: deps
+	$(STATIC_BUILD)
+	$(INSTALL_SUDO) install -D -s -m 0755 $(STATIC_SCRATCH)/release/ssowatch $(DESTDIR)$(PREFIX)/bin/ssowatch
+	@mkdir -p dist
+	sed -e 's|/usr/local/|$(PREFIX)/|g' -e 's|/etc/ssowatch/|$(CONFIG_DIR)/|g' systemd/ssowatch.service \
+		>dist/ssowatch.service
+	$(INSTALL_SUDO) install -D -m 0644 dist/ssowatch.service $(DESTDIR)$(UNIT_DIR)/ssowatch.service
+	$(INSTALL_SUDO) install -D -m 0644 README.md $(DESTDIR)$(DOC_DIR)/README.md
+	$(INSTALL_SUDO) install -D -m 0644 config/ssowatch.ini $(DESTDIR)$(DOC_DIR)/ssowatch.ini.example
+	$(INSTALL_SUDO) install -d -m 0755 $(DESTDIR)$(CONFIG_DIR)
+	@if [ -e $(DESTDIR)$(CONFIG_DIR)/ssowatch.ini ]; then \
+		echo "Kept the existing $(CONFIG_DIR)/ssowatch.ini (the new example: $(DOC_DIR)/ssowatch.ini.example)"; \
+	else \
+		echo "$(strip $(INSTALL_SUDO) install -m 0644 config/ssowatch.ini $(DESTDIR)$(CONFIG_DIR)/ssowatch.ini)"; \
+		$(INSTALL_SUDO) install -m 0644 config/ssowatch.ini $(DESTDIR)$(CONFIG_DIR)/ssowatch.ini; \
+	fi
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		echo "$(strip $(SUDO) systemctl daemon-reload)"; $(SUDO) systemctl daemon-reload; \
+	fi
+	@echo "Next: edit $(CONFIG_DIR)/ssowatch.ini, run 'ssowatch check-config', then 'systemctl enable --now ssowatch'"
+
+# Stops and disables the service, removes what `install` put in place; keeps the configuration
+# and the state (/var/lib/private/ssowatch).
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ] && [ -e $(UNIT_DIR)/ssowatch.service ]; then \
+		echo "$(strip $(SUDO) systemctl disable --now ssowatch.service)"; \
+		$(SUDO) systemctl disable --now ssowatch.service || true; \
+	fi
+	$(INSTALL_SUDO) rm -f $(DESTDIR)$(PREFIX)/bin/ssowatch $(DESTDIR)$(UNIT_DIR)/ssowatch.service
+	$(INSTALL_SUDO) rm -rf $(DESTDIR)$(DOC_DIR)
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then \
+		echo "$(strip $(SUDO) systemctl daemon-reload)"; $(SUDO) systemctl daemon-reload; \
+	fi
+	@echo "Kept $(CONFIG_DIR) and the state in /var/lib/private/ssowatch: remove them by hand if no longer needed"
+
+# dist/ssowatch_VERSION_ARCH.deb (dpkg-deb): binary, unit, example configuration as a conffile,
+# maintainer scripts that never start an unconfigured service (packaging/deb/).
+deb: deps
+	@command -v dpkg-shlibdeps >/dev/null || { \
+		if [ "$$(id -u)" = 0 ]; then echo "Installing dpkg-dev (dpkg-shlibdeps) with apt-get"; \
+			apt-get install -y -qq dpkg-dev >/dev/null 2>&1 || \
+			(apt-get update -qq && apt-get install -y -qq dpkg-dev >/dev/null); \
+		else echo "Missing dpkg-shlibdeps: run 'sudo apt-get install dpkg-dev'" >&2; exit 1; fi; }
+	$(STATIC_BUILD)
+	bash packaging/deb/build.sh $(STATIC_SCRATCH)/release/ssowatch $(VERSION) dist
+
+# systemd-analyze verify, and an exposure of at most 1.1 under systemd-analyze security (SPEC §7).
+unit-check:
+	@bash tests/system/unit-check.sh
+
+# The .deb under a real systemd: a cached debootstrap tree booted with systemd-nspawn (root only;
+# prints "system test skipped because ..." elsewhere). See tests/system/run.sh.
+system-test:
+	@MAKE="$(MAKE)" bash tests/system/run.sh --make $(DEB)
