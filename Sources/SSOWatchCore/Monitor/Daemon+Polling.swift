@@ -145,6 +145,15 @@ extension Daemon {
             accounts[account.accountID]?.polling = false
             accounts[account.accountID]?.task = nil
         }
+        // A reload removed the account while this request was in flight, and its state with it:
+        // recording the answer would put a stale account back into the state file.
+        if !isCurrent, !configuration.accounts.contains(where: { $0.accountID == account.accountID }) {
+            logger.debug(
+                "discarding a poll of an account no longer configured", metadata: ["account": "\(account.name)"])
+            recordPollMetrics(account, result, duration: duration)
+            if case .stopping = lifecycle { finishStopIfIdle() } else { pumpPolls() }
+            return
+        }
         let now = dependencies.now()
         let metadata: Logger.Metadata = ["account": "\(account.name)"]
         let previous = state.accountState(for: account)

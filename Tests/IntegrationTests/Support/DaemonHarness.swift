@@ -59,11 +59,6 @@ struct DaemonHarness: Sendable {
         notify.environment.merging(extra) { _, given in given }
     }
 
-    /// Starts `ssowatch run --config configPath` with `NOTIFY_SOCKET` set.
-    func start(configPath: String, environment extra: [String: String] = [:]) throws -> RunningDaemon {
-        try RunningDaemon.start(["run", "--config", configPath], environment: environment(extra))
-    }
-
     /// Runs `ssowatch run --config configPath` around `body` (killed and reaped afterwards if still running).
     func withDaemon<T>(
         configPath: String, environment extra: [String: String] = [:], _ body: (RunningDaemon) async throws -> T
@@ -102,11 +97,6 @@ struct DaemonHarness: Sendable {
     /// The requests to a receiver path.
     func received(_ path: String) -> [RecordedRequest] {
         deliveries.value.filter { $0.path == path }
-    }
-
-    /// The requests to `path` answered with a 2xx status.
-    func delivered(_ path: String) -> [RecordedRequest] {
-        received(path).filter { ($0.responseStatus ?? 0) / 100 == 2 }
     }
 
     /// Waits until `path` has received `count` requests in total and returns them.
