@@ -1,0 +1,176 @@
+import Foundation
+import Testing
+
+@testable import SSOWatchCore
+
+/// The fast state-file writer must produce exactly `StateCoding.encode`'s bytes, so a file written by either
+/// reads back the same and diffs cleanly against the other.
+@Suite struct StateJSONWriterTests {
+    typealias F = MonitorFixtures
+
+    private func expectSameBytes(_ document: StateDocument, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let expected = [UInt8](try StateCoding.encode(document))
+        let written = try #require(StateJSONWriter.encode(document), sourceLocation: sourceLocation)
+        #expect(
+            String(decoding: written, as: UTF8.self) == String(decoding: expected, as: UTF8.self),
+            sourceLocation: sourceLocation)
+        #expect(try StateCoding.decode(Data(written)) == document, sourceLocation: sourceLocation)
+    }
+
+    @Test func anEmptyDocument() throws {
+        try expectSameBytes(StateDocument())
+    }
+
+    @Test func everyFieldSetAndUnset() throws {
+        let full = ConnectorState(
+            id: "c-full", emailDomain: "full.example.com", enabled: true, status: .verified, rawStatus: "verified",
+            statusSince: F.at(0.123_456_7), lastSeen: F.at(86_400.5), missingCount: 1, stuckNotified: true,
+            verificationCode: "cloudflare_dashboard_sso=c-full",
+            history: [
+                TransitionRecord(at: F.at(-3600), from: nil, to: .pending, eventID: nil),
+                TransitionRecord(at: F.at(0), from: .pending, to: .verified, eventID: "evt_0123456789abcdef"),
+            ])
+        let bare = ConnectorState(id: "c-bare", statusSince: Date(timeIntervalSinceReferenceDate: 0), lastSeen: F.t0)
+        let account = AccountState(
+            accountID: F.accountID, name: "prod", baselineDone: true, lastPoll: F.at(1), lastSuccess: F.at(0.25),
+            lastError: "HTTP 403: Authentication error", consecutiveFailures: 7,
+            connectors: ["c-full": full, "c-bare": bare])
+        let fresh = AccountState(accountID: "7d1f0e32b5c84d5a9b6e0f4c2a1d3e5f", name: "staging")
+        var event = F.event(.verified, connector: "c-full")
+        event.previousStatus = .pending
+        event.previousStatusSince = F.at(-3600)
+        event.verificationCode = "cloudflare_dashboard_sso=c-full"
+        var quiet = F.event(.removed, connector: "c-gone", status: "unknown")
+        quiet.emailDomain = nil
+        quiet.enabled = nil
+        let entries = [
+            OutboxEntry(event: event, webhook: "ops", enqueuedAt: F.t0),
+            OutboxEntry(
+                event: quiet, webhook: "audit", enqueuedAt: F.at(2), attempts: 3, nextAttemptAt: F.at(60),
+                lastError: "HTTP 404: no_team", permanentFailure: true,
+                urlFingerprint: OutboxEntry.fingerprint(ofURL: "https://example.com/hook")),
+        ]
+        let document = StateDocument(
+            accounts: [account.accountID: account, fresh.accountID: fresh], outbox: entries,
+            webhooks: [
+                "ops": WebhookDeliveryState(lastError: nil, failing: false, lastSuccess: F.at(3)),
+                "audit": WebhookDeliveryState(lastError: "HTTP 404", failing: true, lastSuccess: nil),
+            ])
+        try expectSameBytes(document)
+    }
+
+    @Test func keysAreSortedByTheirBytes() throws {
+        var accounts: [String: AccountState] = [:]
+        for name in ["b", "a", "B", "_", "a_b", "ab", "é", "e\u{301}", "Z9", "0"] {
+            accounts[name] = AccountState(
+                accountID: name, name: name,
+                connectors: [
+                    name: ConnectorState(id: name, statusSince: F.t0, lastSeen: F.t0),
+                    name + "x": ConnectorState(id: name + "x", statusSince: F.t0, lastSeen: F.t0),
+                ])
+        }
+        try expectSameBytes(
+            StateDocument(accounts: accounts, webhooks: ["z": .init(), "A": .init(), "m-1.x": .init()]))
+    }
+
+    @Test func stringsAreEscapedAsJSONEncoderEscapesThem() throws {
+        let nasty = "q\"b\\s/\u{0}\u{1}\u{8}\u{9}\u{A}\u{B}\u{C}\u{D}\u{1F}\u{7F} é😀\u{2028}</script>"
+        let account = AccountState(
+            accountID: nasty, name: nasty, lastError: nasty,
+            connectors: [
+                nasty: ConnectorState(
+                    id: nasty, emailDomain: nasty, rawStatus: nasty, statusSince: F.t0, lastSeen: F.t0,
+                    verificationCode: nasty)
+            ])
+        try expectSameBytes(StateDocument(accounts: [nasty: account]))
+    }
+
+    @Test func datesAndCountsAtTheirLimits() throws {
+        let dates = [
+            StateCoding.dateRange.lowerBound, StateCoding.dateRange.upperBound, Date(timeIntervalSinceReferenceDate: 0),
+            Date(timeIntervalSinceReferenceDate: 0.1), Date(timeIntervalSinceReferenceDate: 7e8),
+            Date(timeIntervalSinceReferenceDate: 786_000_000.123_456), Date(timeIntervalSinceReferenceDate: -1.5),
+        ]
+        var connectors: [String: ConnectorState] = [:]
+        for (index, date) in dates.enumerated() {
+            connectors["c\(index)"] = ConnectorState(
+                id: "c\(index)", statusSince: date, lastSeen: date, missingCount: StateCoding.maximumCount)
+        }
+        let account = AccountState(
+            accountID: "a", name: "a", lastPoll: dates[1], consecutiveFailures: StateCoding.maximumCount,
+            connectors: connectors)
+        try expectSameBytes(StateDocument(accounts: ["a": account]))
+    }
+
+    @Test func aNonFiniteDateIsLeftToJSONEncoder() {
+        let account = AccountState(accountID: "a", name: "a", lastPoll: Date(timeIntervalSinceReferenceDate: .nan))
+        #expect(StateJSONWriter.encode(StateDocument(accounts: ["a": account])) == nil)
+    }
+
+    @Test func aSavedFileReadsBack() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let baseline = F.poll(nil, [F.connector("c1", "pending"), F.connector("c2", "verified")])
+            var document = StateDocument()
+            document.record(baseline, enqueue: [])
+            try StateFile.save(document, path: path)
+            #expect(try StateFile.load(path: path).document == document)
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(bytes == (try StateCoding.encode(document)))
+        }
+    }
+}
+
+/// The daemon's incremental `STATUS=` tally must say what `StatusLine.render` says.
+@Suite struct StatusTallyTests {
+    typealias F = MonitorFixtures
+
+    private func accountState(_ index: Int, statuses: [String?], error: String? = nil) -> AccountState {
+        var connectors: [String: ConnectorState] = [:]
+        for (position, status) in statuses.enumerated() {
+            let id = "a\(index)c\(position)"
+            connectors[id] = ConnectorState(
+                id: id, status: status.flatMap(VerificationStatus.init(rawValue:)), rawStatus: status,
+                statusSince: F.t0, lastSeen: F.t0)
+        }
+        return AccountState(
+            accountID: String(format: "%032x", index), name: "acct\(index)", baselineDone: true, lastError: error,
+            consecutiveFailures: error == nil ? 0 : 1, connectors: connectors)
+    }
+
+    @Test func followsUpdatesOneAccountAtATime() {
+        let configs = (0..<8).map { index in
+            F.account("acct\(index)", id: String(format: "%032x", index), enabled: index != 5)
+        }
+        let configuration = F.configuration(accounts: configs, webhooks: [F.webhook("ops"), F.webhook("audit")])
+        var state = StateDocument()
+        state.accounts[configs[0].accountID] = accountState(0, statuses: ["verified", "pending", nil])
+        state.accounts[configs[5].accountID] = accountState(5, statuses: ["failed"], error: "disabled, not counted")
+        state.accounts["ffffffffffffffffffffffffffffffff"] = accountState(99, statuses: ["verified"])
+        state.outbox = [OutboxEntry(event: F.event(.verified), webhook: "ops", enqueuedAt: F.t0)]
+        state.webhooks["audit"] = WebhookDeliveryState(lastError: "HTTP 500", failing: true)
+
+        var tally = StatusTally(state: state, configuration: configuration)
+        #expect(
+            tally.render(state: state, configuration: configuration)
+                == StatusLine.render(state: state, configuration: configuration))
+
+        let steps: [(Int, [String?], String?)] = [
+            (3, ["awaiting", "weird"], nil), (7, ["failed"], "HTTP 403: Authentication error"),
+            (1, [], "connection refused"), (6, ["pending"], "timeout"), (2, ["verified"], "HTTP 502"),
+            (7, ["verified", "verified"], nil), (0, [], nil), (4, ["pending"], "HTTP 429"), (5, ["verified"], nil),
+        ]
+        for (index, statuses, error) in steps {
+            let updated = accountState(index, statuses: statuses, error: error)
+            state.accounts[configs[index].accountID] = updated
+            tally.update(accountID: configs[index].accountID, state: updated)
+            tally.update(accountID: "not-configured", state: updated)
+            #expect(
+                tally.render(state: state, configuration: configuration)
+                    == StatusLine.render(state: state, configuration: configuration))
+        }
+        #expect(
+            tally.render(state: state, configuration: configuration).contains("accounts failing (acct1: "),
+            "failing accounts are named in configuration order")
+    }
+}
