@@ -74,7 +74,7 @@ public final class WebhookReceiver: Sendable {
     /// The bound port, or 0 when not running.
     public var port: Int { server.port }
 
-    /// The URL of `path` on this receiver, e.g. `url(path: "/slack/T000/B000/XXXX")`.
+    /// The URL of `path` on this receiver, e.g. `url(path: "/slack/T000/B000/token")`.
     public func url(path: String) -> String {
         "http://127.0.0.1:\(port)" + (path.hasPrefix("/") ? path : "/" + path)
     }
