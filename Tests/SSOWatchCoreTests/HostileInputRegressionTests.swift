@@ -78,6 +78,11 @@ import Testing
                 account + "api_token_credential = c\u{7F}\n",
                 "cannot read credential c\\u{7F} (/nonexistent/c\\u{7F}):"
             ),
+            (
+                "[webhook \"ops\"]\ntype = slack\nurl = https://hooks.example/x\n" + account
+                    + "api_token = t\nwebhooks = \"ops\\nx\"\n",
+                "there is no [webhook \"ops\\nx\"] section"
+            ),
         ]
         for (text, expected) in cases {
             let error = #expect(throws: ConfigError.self) { try loader.parse(text: text, path: "/etc/x.ini") }

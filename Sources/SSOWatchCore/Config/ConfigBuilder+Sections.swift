@@ -125,7 +125,7 @@ extension ConfigBuilder {
         var names: [String] = []
         for name in ValueParsers.list(entry.value) where !names.contains(name) {
             guard known[name] != nil else {
-                var message = "webhooks: there is no [webhook \"\(name.prefix(64))\"] section"
+                var message = "webhooks: there is no [webhook \"\(Self.printable(String(name.prefix(64))))\"] section"
                 if let suggestion = ValueParsers.suggestion(for: name, among: known.keys.sorted()) {
                     message += "; did you mean `\(suggestion)`?"
                 } else if known.isEmpty {
