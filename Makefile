@@ -30,10 +30,11 @@ release: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
 
 # The whole test suite: unit tests and integration tests that run the real binary against the
-# simulated Cloudflare API and a local webhook receiver, all on 127.0.0.1.
+# simulated Cloudflare API and a local webhook receiver, all on 127.0.0.1. On failure the output ends
+# with the failed tests and any crash's backtrace (tests/run-swift-tests.sh).
 test: deps unit-check
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
-	$(SWIFT) test --skip-build --parallel --num-workers 2
+	SWIFT=$(SWIFT) tests/run-swift-tests.sh
 
 test-unit: deps
 	$(SWIFT) test $(SWIFT_FLAGS) --filter SSOWatchCoreTests

@@ -60,9 +60,11 @@ let package = Package(
             dependencies: ["SSOWatchCore", "SSOWatchSimulator"],
             resources: [.copy("Golden")]
         ),
+        // One glibc call the Glibc module hides (it needs _GNU_SOURCE), for the tests' process launcher.
+        .target(name: "CSpawn", path: "Tests/CSpawn"),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SSOWatchCore", "SSOWatchSimulator"],
+            dependencies: ["SSOWatchCore", "SSOWatchSimulator", "CSpawn"],
             // Malformed configuration files read by path (#filePath), not bundled.
             exclude: ["Corpus"]
         ),

@@ -39,6 +39,24 @@ import Testing
         #expect(empty.stdout == "notty\n")
     }
 
+    @Test func childrenHoldOnlyTheirStandardDescriptorsAndNoIgnoredSignals() async throws {
+        // A descriptor of the runner's, not close-on-exec, open while the child starts.
+        var stray: [Int32] = [-1, -1]
+        #expect(pipe(&stray) == 0)
+        defer { for fd in stray { close(fd) } }
+        signal(SIGPIPE, SIG_IGN)
+        let script = "ls /proc/$$/fd; grep '^SigIgn:' /proc/$$/status"
+        let result = try await RunningDaemon.start(["-c", script], executable: Self.shell)
+            .waitForExit(timeout: .seconds(10))
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.filter { $0.allSatisfy(\.isNumber) } == ["0", "1", "2"], "\(result)")
+        // Signals 1–31 (the low 31 bits); glibc keeps 32 and 33 for itself and spawn cannot reset them.
+        let ignored = lines.first { $0.hasPrefix("SigIgn:") }.flatMap {
+            UInt64($0.dropFirst(7).trimmingCharacters(in: .whitespaces), radix: 16)
+        }
+        #expect(ignored.map { $0 & 0x7fff_ffff } == 0, "\(result)")
+    }
+
     @Test func largeInputReachesTheChildWhole() async throws {
         let input = String(repeating: "0123456789", count: 10_000)
         let result = try await RunningDaemon.start(["-c", "wc -c"], stdin: input, executable: Self.shell)

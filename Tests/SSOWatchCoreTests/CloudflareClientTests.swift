@@ -446,12 +446,13 @@ enum ClientFixture {
 
     @Test func aSlowAnswerTimesOutWithATransportErrorNamingTheHostOnly() async throws {
         try await withClient(timeout: 0.3) { sim, client in
-            sim.injectFault(.slow(seconds: 5))
-            let start = ContinuousClock.now
+            // The simulator would answer after a minute: an error at all means the client gave up at its
+            // own timeout. (Under a loaded test run the deadline can fire seconds late: AsyncHTTPClient
+            // cancels through a task on the shared pool, so a shorter delay could let the answer win.)
+            sim.injectFault(.slow(seconds: 60))
             let error = try await #require(throws: CloudflareAPIError.self) {
                 try await client.listConnectors(accountID: F.account)
             }
-            #expect(ContinuousClock.now - start < .seconds(4), "the client gave up at its own timeout")
             guard case .transport(let reason) = error.kind else {
                 Issue.record("expected .transport, got \(error.kind)")
                 return
@@ -510,7 +511,7 @@ enum ClientFixture {
     @Test(arguments: [
         Fault.htmlError(502), .rateLimited(retryAfter: 30), .malformedJSON, .notEnvelope,
         .successFalse(code: 9109, message: "Invalid access token", status: 401), .dropConnection,
-        .slow(seconds: 5), .httpStatus(500, body: #"{"error":"internal"}"#),
+        .slow(seconds: 60), .httpStatus(500, body: #"{"error":"internal"}"#),
     ])
     func noErrorDescriptionContainsTheToken(fault: Fault) async throws {
         try await withClient(token: Self.secretToken, timeout: 0.3) { sim, client in

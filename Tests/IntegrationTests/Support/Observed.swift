@@ -32,6 +32,11 @@ final class Observed<Value: Sendable>: Sendable {
     /// The current value.
     var value: Value { state.withLock { $0.value } }
 
+    /// Runs `body` with the current value while holding the lock that `update` takes.
+    func withValue<T>(_ body: (Value) -> T) -> T {
+        state.withLock { body($0.value) }
+    }
+
     /// Changes the value and wakes every waiter whose condition now holds.
     func update(_ change: (inout Value) -> Void) {
         let ready: [(CheckedContinuation<Value, any Error>, Value)] = state.withLock { state in

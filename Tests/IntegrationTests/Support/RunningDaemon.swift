@@ -92,85 +92,63 @@ final class RunningDaemon: Sendable {
     /// Its process id.
     let pid: Int32
     private let output: Observed<ProcessOutput>
-    private let process: Process
 
     /// Starts `executable` (default: the built `ssowatch`) with a clean environment (see
     /// `childEnvironment`). Standard input is `stdin` when given, else `/dev/null` — never a terminal.
     static func start(
         _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
-        executable: URL? = nil, currentDirectory: String? = nil
+        executable: URL? = nil
     ) throws -> RunningDaemon {
         try RunningDaemon(
             executable: executable ?? SSOWatchExecutable.url(), arguments: arguments,
-            environment: childEnvironment(environment), stdin: stdin, currentDirectory: currentDirectory)
+            environment: childEnvironment(environment), stdin: stdin)
     }
 
-    private init(
-        executable: URL, arguments: [String], environment: [String: String], stdin: String?,
-        currentDirectory: String?
-    ) throws {
+    private init(executable: URL, arguments: [String], environment: [String: String], stdin: String?) throws {
         let output = Observed(ProcessOutput())
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        process.environment = environment
-        if let currentDirectory { process.currentDirectoryURL = URL(fileURLWithPath: currentDirectory) }
-        let stdoutPipe = Pipe()
-        let stderrPipe = Pipe()
-        process.standardOutput = stdoutPipe
-        process.standardError = stderrPipe
-        let stdinPipe = stdin.map { _ in Pipe() }
-        process.standardInput = stdinPipe ?? FileHandle.nullDevice
-        // Small input is written before the child starts, while this process still holds the read end:
-        // writing after a quick child has exited would raise SIGPIPE in the test runner.
-        let stdinBytes = Data((stdin ?? "").utf8)
-        let stdinFitsThePipe = stdinBytes.count <= 32_768
-        if let stdinPipe, stdinFitsThePipe {
-            try stdinPipe.fileHandleForWriting.write(contentsOf: stdinBytes)
-            try stdinPipe.fileHandleForWriting.close()
-        }
-        process.terminationHandler = { process in
-            let termination: ProcessOutput.Termination =
-                process.terminationReason == .uncaughtSignal
-                ? .signaled(process.terminationStatus) : .exited(process.terminationStatus)
-            output.update { $0.termination = termination }
-        }
-        do {
-            try process.run()
-        } catch {
-            throw HarnessError("could not start \(executable.path): \(error)")
-        }
+        let child = try SpawnedChild.spawn(
+            executable: executable.path, arguments: arguments, environment: environment, pipeStdin: stdin != nil)
         self.arguments = arguments
         self.command = "`" + ([executable.lastPathComponent] + arguments).joined(separator: " ") + "`"
-        self.pid = process.processIdentifier
+        self.pid = child.pid
         self.output = output
-        self.process = process
-        Self.drain(stdoutPipe.fileHandleForReading, into: output, \.stdout, closed: \.stdoutClosed)
-        Self.drain(stderrPipe.fileHandleForReading, into: output, \.stderr, closed: \.stderrClosed)
-        if let stdinPipe, !stdinFitsThePipe {
+        Thread.detachNewThread {
+            SpawnedChild.waitForExit(of: child.pid) { reap in
+                output.update { $0.termination = reap() }
+            }
+        }
+        Self.drain(child.stdout, into: output, \.stdout, closed: \.stdoutClosed)
+        Self.drain(child.stderr, into: output, \.stderr, closed: \.stderrClosed)
+        if let input = child.stdin {
+            // A writer of its own: input larger than the pipe would block until the child reads it. A
+            // child that exits without reading makes the write fail with EPIPE, not kill the runner.
             ignoreBrokenPipes()
-            let writer = stdinPipe.fileHandleForWriting
+            let bytes = Array((stdin ?? "").utf8)
             Thread.detachNewThread {
-                try? writer.write(contentsOf: stdinBytes)
-                try? writer.close()
+                var sent = 0
+                while sent < bytes.count {
+                    let count = bytes[sent...].withUnsafeBytes { write(input, $0.baseAddress, $0.count) }
+                    if count < 0 && errno == EINTR { continue }
+                    guard count > 0 else { break }
+                    sent += count
+                }
+                close(input)
             }
         }
     }
 
     deinit {
-        if output.value.termination == nil { _ = kill(pid, SIGKILL) }
+        signal(SIGKILL)
     }
 
-    /// Reads a pipe to its end on a thread of its own (blocking reads never occupy the task pool).
+    /// Reads a pipe to its end on a thread of its own (blocking reads never occupy the task pool), then
+    /// closes it.
     private static func drain(
-        _ handle: FileHandle, into output: Observed<ProcessOutput>,
+        _ fd: Int32, into output: Observed<ProcessOutput>,
         _ buffer: WritableKeyPath<ProcessOutput, [UInt8]> & Sendable,
         closed: WritableKeyPath<ProcessOutput, Bool> & Sendable
     ) {
         Thread.detachNewThread {
-            // A plain read(2) returns whatever has arrived; FileHandle.read(upToCount:) would wait for a
-            // full buffer, hiding a daemon's first lines.
-            let fd = handle.fileDescriptor
             var chunk = [UInt8](repeating: 0, count: 65_536)
             while true {
                 let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
@@ -178,7 +156,7 @@ final class RunningDaemon: Sendable {
                 guard count > 0 else { break }
                 output.update { $0[keyPath: buffer].append(contentsOf: chunk[..<count]) }
             }
-            try? handle.close()
+            close(fd)
             output.update { $0[keyPath: closed] = true }
         }
     }
@@ -192,11 +170,13 @@ final class RunningDaemon: Sendable {
     /// Everything it wrote to standard error so far.
     var stderr: String { output.value.stderrText }
 
-    /// Sends `signal` (`SIGHUP`, `SIGTERM`, `SIGKILL`, …); does nothing once the process has exited, so
-    /// a recycled pid is never hit.
+    /// Sends `signal` (`SIGHUP`, `SIGTERM`, `SIGKILL`, …); does nothing once the process has exited.
+    /// The check and the `kill` hold the lock under which the child is reaped, so a recycled pid is
+    /// never hit.
     func signal(_ signal: Int32) {
-        guard isRunning else { return }
-        _ = kill(pid, signal)
+        output.withValue { output in
+            if output.termination == nil { _ = kill(pid, signal) }
+        }
     }
 
     /// Waits until the process has exited and its output is read to the end.
