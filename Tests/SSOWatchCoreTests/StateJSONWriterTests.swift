@@ -113,10 +113,12 @@ import Testing
             let baseline = F.poll(nil, [F.connector("c1", "pending"), F.connector("c2", "verified")])
             var document = StateDocument()
             document.record(baseline, enqueue: [])
-            try StateFile.save(document, path: path)
+            let written = try StateFile.save(document, path: path)
             #expect(try StateFile.load(path: path).document == document)
             let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            document.journalGeneration = written.generation
             #expect(bytes == (try StateCoding.encode(document)))
+            #expect(bytes.count == written.bytes)
         }
     }
 }

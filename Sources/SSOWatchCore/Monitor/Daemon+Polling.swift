@@ -18,6 +18,7 @@ extension Daemon {
         let configuredIDs = Set(configuration.accounts.map(\.accountID))
         for id in state.accounts.keys where !configuredIDs.contains(id) {
             state.accounts[id] = nil
+            changedAccounts.insert(id)
             markDirty()
         }
         var newBudgets: [String: TokenBudget] = [:]
@@ -173,6 +174,7 @@ extension Daemon {
             let entries = Outbox.entries(
                 for: outcome.events, account: account, webhooks: configuration.webhooks, now: now)
             state.record(outcome, enqueue: entries)
+            changedAccounts.insert(account.accountID)
             if previous.lastError != nil {
                 logger.notice("account recovered", metadata: metadata)
             }
@@ -191,6 +193,7 @@ extension Daemon {
         case .failure(let error):
             state.accounts[account.accountID] = TransitionEngine.recordFailure(
                 previous: previous, error: error.reason, now: now)
+            changedAccounts.insert(account.accountID)
             markDirty()
             let failures = state.accounts[account.accountID]?.consecutiveFailures ?? 1
             nextDelay = PollSchedule.failureDelay(failures: failures, interval: account.pollInterval)
@@ -241,12 +244,14 @@ extension Daemon {
 
     // MARK: - State persistence
 
-    /// Writes the state file now. A failure is logged and retried by the next flush; the daemon
-    /// keeps running with what it knows in memory.
-    func saveState() {
+    /// Writes the state now: the changed accounts, outbox and webhooks go to the journal, or with `whole`
+    /// the whole state file is rewritten (see `JournaledStateFile`). A failure is logged and retried by the
+    /// next flush; the daemon keeps running with what it knows in memory.
+    func saveState(whole: Bool = false) {
         dispatchPrecondition(condition: .onQueue(queue))
         do {
-            try store.save(state)
+            try store.save(state, changedAccounts: whole ? nil : changedAccounts)
+            changedAccounts.removeAll(keepingCapacity: true)
             stateDirty = false
             flushTimer?.cancel()
             flushTimer = nil

@@ -23,7 +23,7 @@ public struct DaemonDependencies: Sendable {
         transport: any HTTPTransport, notifier: any ServiceNotifier = SystemdNotifier(), logger: Logger,
         loadConfiguration: @escaping @Sendable () throws -> Configuration,
         makeStateStore: @escaping @Sendable (Configuration) -> any StateStore = {
-            StateFile(path: $0.daemon.stateFile)
+            JournaledStateFile(path: $0.daemon.stateFile)
         },
         now: @escaping @Sendable () -> Date = { Date() },
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, handleSignals: Bool = true
@@ -98,6 +98,9 @@ public final class Daemon: @unchecked Sendable {
     var deliveryTimer: DispatchSourceTimer?
 
     var stateDirty = false
+    /// Accounts whose state changed since the last save: the next save journals them (`JournaledStateFile`).
+    /// Every change to `state.accounts` must insert its account id here.
+    var changedAccounts: Set<String> = []
     /// The `STATUS=` counts, updated per poll; `nil` until the next `statusText()` after a (re)configuration.
     var statusTally: StatusTally?
     /// The last `STATUS=` text `publishStatus()` sent, and when.
@@ -235,7 +238,8 @@ public final class Daemon: @unchecked Sendable {
         for source in signalSources { source.cancel() }
         signalSources.removeAll()
         stopMetrics()
-        saveState()
+        // A clean stop leaves the whole state in the state file and an empty journal.
+        saveState(whole: true)
         logger.info("stopped", metadata: ["outbox": "\(state.outbox.count)"])
         stopContinuation?.resume()
         stopContinuation = nil

@@ -34,6 +34,16 @@ public enum StateCoding {
         return document
     }
 
+    /// Parses one `StateJournal` line (its newline removed).
+    /// - Throws: `DecodingError`, also for a date or count out of range, as `decode` does.
+    static func decodeJournalRecord(_ data: Data) throws -> StateJournal.Record {
+        let record = try decoder().decode(StateJournal.Record.self, from: data)
+        var applied = StateDocument()
+        record.change.apply(to: &applied)
+        try checkCounts(applied)
+        return record
+    }
+
     /// The `version` of a JSON object, `nil` when the data is not an object with an integer `version`.
     static func probeVersion(_ data: Data) throws -> Int? {
         try decoder().decode(VersionProbe.self, from: data).version

@@ -17,16 +17,36 @@ public struct StateDocument: Sendable, Equatable, Codable {
     public var outbox: [OutboxEntry]
     /// Delivery health keyed by webhook name.
     public var webhooks: [String: WebhookDeliveryState]
+    /// Which journal (`STATE_FILE.journal`, see `StateJournal`) continues this file: a random number drawn
+    /// each time the file is written whole; 0 in files written before the journal existed.
+    public var journalGeneration: Int
 
     /// Creates a document; the default is a fresh, empty one.
     public init(
         version: Int = StateDocument.currentVersion, accounts: [String: AccountState] = [:],
-        outbox: [OutboxEntry] = [], webhooks: [String: WebhookDeliveryState] = [:]
+        outbox: [OutboxEntry] = [], webhooks: [String: WebhookDeliveryState] = [:], journalGeneration: Int = 0
     ) {
         self.version = version
         self.accounts = accounts
         self.outbox = outbox
         self.webhooks = webhooks
+        self.journalGeneration = journalGeneration
+    }
+
+    /// Equal when they hold the same state; `journalGeneration` only says which journal file continues
+    /// the state file and is left out.
+    public static func == (lhs: StateDocument, rhs: StateDocument) -> Bool {
+        lhs.version == rhs.version && lhs.accounts == rhs.accounts && lhs.outbox == rhs.outbox
+            && lhs.webhooks == rhs.webhooks
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(Int.self, forKey: .version)
+        accounts = try c.decode([String: AccountState].self, forKey: .accounts)
+        outbox = try c.decode([OutboxEntry].self, forKey: .outbox)
+        webhooks = try c.decode([String: WebhookDeliveryState].self, forKey: .webhooks)
+        journalGeneration = try c.decodeIfPresent(Int.self, forKey: .journalGeneration) ?? 0
     }
 
     /// The stored state of a configured account, or a fresh one (not yet baselined).
@@ -45,6 +65,7 @@ public struct StateDocument: Sendable, Equatable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case version, accounts, outbox, webhooks
+        case journalGeneration = "journal_generation"
     }
 }
 

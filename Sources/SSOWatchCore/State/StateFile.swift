@@ -9,12 +9,21 @@ import Foundation
 #endif
 
 /// Where the daemon keeps its `StateDocument`: loaded once at start, saved after every change.
-/// The daemon takes one in its `init`; tests pass an `InMemoryStateStore`.
+/// The daemon uses a `JournaledStateFile`; tests pass an `InMemoryStateStore`.
 public protocol StateStore: Sendable {
     /// Reads the stored document (a fresh one when there is none).
     func load() throws(StateFileError) -> StateFile.LoadResult
-    /// Replaces the stored document, atomically.
-    func save(_ document: StateDocument) throws(StateFileError)
+    /// Stores `document` durably: when this returns, a crash can no longer lose it.
+    /// - Parameter changedAccounts: the id of every account whose state may differ from the document
+    ///   saved last, so a store can write only those; `nil` when unknown (the whole document is written).
+    func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError)
+}
+
+extension StateStore {
+    /// Stores the whole document.
+    public func save(_ document: StateDocument) throws(StateFileError) {
+        try save(document, changedAccounts: nil)
+    }
 }
 
 /// The state file on disk (SPEC §6): JSON, mode 0600, replaced atomically.
@@ -59,7 +68,10 @@ public struct StateFile: StateStore {
 
     public func load() throws(StateFileError) -> LoadResult { try Self.load(path: path, now: now()) }
 
-    public func save(_ document: StateDocument) throws(StateFileError) { try Self.save(document, path: path) }
+    /// Writes the whole file whatever changed (`JournaledStateFile` writes only the changes).
+    public func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError) {
+        try Self.save(document, path: path)
+    }
 
     /// Reads the state file at `path`.
     ///
@@ -68,6 +80,15 @@ public struct StateFile: StateStore {
     /// report. A file from a newer format version is left untouched and refused.
     /// - Throws: `StateFileError.newerVersion`, `.readFailed`, `.moveAsideFailed`.
     public static func load(path: String, now: Date = Date()) throws(StateFileError) -> LoadResult {
+        var result = try loadSnapshot(path: path, now: now)
+        if let report = try applyJournal(to: &result.document, statePath: path, now: now, moveDamagedAside: true) {
+            result.report = [result.report, report].compactMap { $0 }.joined(separator: "; ")
+        }
+        return result
+    }
+
+    /// `load` without the journal.
+    private static func loadSnapshot(path: String, now: Date) throws(StateFileError) -> LoadResult {
         let bytes: [UInt8]
         switch StateFileIO.readAll(path: path) {
         case .success(let read): bytes = read
@@ -106,10 +127,53 @@ public struct StateFile: StateStore {
             document: StateDocument(), outcome: .movedAside(movedTo: destination, reason: reason), report: report)
     }
 
+    /// Applies the state file's journal (`StateJournal`) to `document`, the state file as read. Returns a
+    /// report when the journal is damaged: the changes before the damage are kept and, with
+    /// `moveDamagedAside`, the journal is renamed to `JOURNAL.corrupt-…` for inspection.
+    /// - Throws: `StateFileError.newerVersion` for a journal from a newer ssowatch, `.readFailed`.
+    static func applyJournal(
+        to document: inout StateDocument, statePath: String, now: Date, moveDamagedAside: Bool
+    ) throws(StateFileError) -> String? {
+        let journal = StateJournal.path(for: statePath)
+        let bytes: [UInt8]
+        switch StateFileIO.readAll(path: journal) {
+        case .success(let read): bytes = read
+        case .failure(let error) where error.code == ENOENT: return nil
+        case .failure(let error): throw .readFailed(path: journal, reason: StateFileIO.message(error.code))
+        }
+        guard case .damaged(let records, let reason) = try StateJournal.replay(bytes, onto: &document, path: journal)
+        else { return nil }
+        var report = "state journal \(journal) is damaged (\(reason)); kept the \(records) change(s) before the damage"
+        if moveDamagedAside {
+            let destination = try moveAside(path: journal, now: now)
+            report += " and moved it to \(destination)"
+        }
+        return report
+    }
+
     /// Reads the state file without changing anything, for `ssowatch status`: `nil` when there is
     /// no file; a corrupt file is reported (the daemon moves it aside when it next starts).
     /// - Throws: `StateFileError.newerVersion`, `.readFailed` (also for a corrupt file).
     public static func inspect(path: String) throws(StateFileError) -> StateDocument? {
+        // The daemon may rewrite the file (a new inode, renamed into place) between reading it and reading
+        // its journal, which then belongs to the new file: read both again.
+        for attempt in 1...3 {
+            let before = fileIdentity(path)
+            guard var document = try inspectSnapshot(path: path) else { return nil }
+            _ = try applyJournal(to: &document, statePath: path, now: Date(), moveDamagedAside: false)
+            if attempt == 3 || fileIdentity(path) == before { return document }
+        }
+        return nil
+    }
+
+    /// The device and inode of the file at `path` (`nil` when it cannot be stat'ed).
+    private static func fileIdentity(_ path: String) -> [UInt64]? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return nil }
+        return [UInt64(info.st_dev), UInt64(info.st_ino)]
+    }
+
+    private static func inspectSnapshot(path: String) throws(StateFileError) -> StateDocument? {
         let bytes: [UInt8]
         switch StateFileIO.readAll(path: path) {
         case .success(let read): bytes = read
@@ -144,20 +208,30 @@ public struct StateFile: StateStore {
     /// written fully and fsync'ed, renamed over `path`, and the directory is fsync'ed, so a crash
     /// leaves either the old file or the new one. A missing directory is created with mode 0700.
     /// - Throws: `StateFileError.writeFailed` naming the step and the OS error.
-    public static func save(_ document: StateDocument, path: String) throws(StateFileError) {
-        // The same bytes as `StateCoding.encode`, several times faster (BENCHMARKS.md); it declines only what
-        // JSON cannot hold, and `StateCoding.encode` then reports it.
-        if let bytes = StateJSONWriter.encode(document) {
-            try StateFileIO.writeAtomically(bytes, to: path)
-            return
-        }
-        let data: Data
+    ///
+    /// The file gets a new `journal_generation`, so a journal left beside it no longer applies (see
+    /// `StateJournal`). Returns the generation and the number of bytes written.
+    @discardableResult
+    public static func save(_ document: StateDocument, path: String) throws(StateFileError) -> (
+        generation: Int, bytes: Int
+    ) {
+        var document = document
+        document.journalGeneration = StateJournal.newGeneration()
+        let bytes = try encode(document, path: path)
+        try StateFileIO.writeAtomically(bytes, to: path)
+        return (document.journalGeneration, bytes.count)
+    }
+
+    /// The state file's bytes: those of `StateCoding.encode`, written several times faster by
+    /// `StateJSONWriter` (BENCHMARKS.md), which declines only what JSON cannot hold; `StateCoding.encode`
+    /// then reports it.
+    private static func encode(_ document: StateDocument, path: String) throws(StateFileError) -> [UInt8] {
+        if let bytes = StateJSONWriter.encode(document) { return bytes }
         do {
-            data = try StateCoding.encode(document)
+            return [UInt8](try StateCoding.encode(document))
         } catch {
             throw .encodingFailed(path: path, reason: "\(error)")
         }
-        try StateFileIO.writeAtomically([UInt8](data), to: path)
     }
 
     /// The name a corrupt file is moved to: `PATH.corrupt-20261129T101500Z` (UTC).

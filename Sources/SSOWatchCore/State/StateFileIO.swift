@@ -66,7 +66,7 @@ enum StateFileIO {
         try syncDirectory(directory, for: path)
     }
 
-    private static func writeFully(_ fd: Int32, _ bytes: [UInt8], path: String) throws(StateFileError) {
+    static func writeFully(_ fd: Int32, _ bytes: [UInt8], path: String) throws(StateFileError) {
         var offset = 0
         while offset < bytes.count {
             let written = bytes.withUnsafeBytes { buffer in

@@ -21,6 +21,13 @@ enum StateJSONWriter {
         return writer.out
     }
 
+    /// A `StateJournal` line, or `nil` when the change holds a value JSON cannot express (a non-finite date).
+    static func journalLine(_ change: StateJournal.Change) -> [UInt8]? {
+        var writer = Writer()
+        guard writer.journalLine(change) else { return nil }
+        return writer.out
+    }
+
     private struct Writer {
         var out: [UInt8] = []
 
@@ -32,16 +39,74 @@ enum StateJSONWriter {
                 key(id)
                 guard self.account(account) else { return false }
             }
-            raw("},\"outbox\":[")
-            for (index, entry) in document.outbox.enumerated() {
+            raw("},\"journal_generation\":")
+            int(document.journalGeneration)
+            raw(",\"outbox\":")
+            guard outbox(document.outbox) else { return false }
+            raw(",\"version\":")
+            int(document.version)
+            raw(",\"webhooks\":")
+            guard webhooks(document.webhooks) else { return false }
+            raw("}")
+            return true
+        }
+
+        /// A journal line (`StateJournal`): the same values as in the document, keys sorted, then a newline.
+        mutating func journalLine(_ change: StateJournal.Change) -> Bool {
+            var separator = false
+            func next(_ writer: inout Writer) {
+                if separator { writer.comma() }
+                separator = true
+            }
+            raw("{")
+            if !change.accounts.isEmpty {
+                next(&self)
+                raw("\"accounts\":{")
+                let sorted = change.accounts.sorted { $0.accountID.utf8.lexicographicallyPrecedes($1.accountID.utf8) }
+                for (index, account) in sorted.enumerated() {
+                    if index > 0 { comma() }
+                    key(account.accountID)
+                    guard self.account(account) else { return false }
+                }
+                raw("}")
+            }
+            if let outbox = change.outbox {
+                next(&self)
+                raw("\"outbox\":")
+                guard self.outbox(outbox) else { return false }
+            }
+            if !change.removedAccounts.isEmpty {
+                next(&self)
+                raw("\"removed_accounts\":[")
+                for (index, id) in change.removedAccounts.enumerated() {
+                    if index > 0 { comma() }
+                    string(id)
+                }
+                raw("]")
+            }
+            if let webhooks = change.webhooks {
+                next(&self)
+                raw("\"webhooks\":")
+                guard self.webhooks(webhooks) else { return false }
+            }
+            raw("}\n")
+            return true
+        }
+
+        mutating func outbox(_ outbox: [OutboxEntry]) -> Bool {
+            raw("[")
+            for (index, entry) in outbox.enumerated() {
                 if index > 0 { comma() }
                 guard outboxEntry(entry) else { return false }
             }
-            raw("],\"version\":")
-            int(document.version)
-            raw(",\"webhooks\":{")
-            for (index, name) in sortedKeys(document.webhooks).enumerated() {
-                guard let webhook = document.webhooks[name] else { continue }
+            raw("]")
+            return true
+        }
+
+        mutating func webhooks(_ webhooks: [String: WebhookDeliveryState]) -> Bool {
+            raw("{")
+            for (index, name) in sortedKeys(webhooks).enumerated() {
+                guard let webhook = webhooks[name] else { continue }
                 if index > 0 { comma() }
                 key(name)
                 raw("{\"failing\":")
@@ -56,7 +121,7 @@ enum StateJSONWriter {
                 }
                 raw("}")
             }
-            raw("}}")
+            raw("}")
             return true
         }
 

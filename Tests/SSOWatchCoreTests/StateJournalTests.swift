@@ -1,0 +1,263 @@
+import Foundation
+import Testing
+
+@testable import SSOWatchCore
+
+private typealias F = MonitorFixtures
+
+/// The state file's journal: changes are appended, the next start and `ssowatch status` see them, and no
+/// crash at any point of a write loses an acknowledged change or brings back an old one.
+@Suite struct StateJournalTests {
+    private static let other = "0123456789abcdef0123456789abcdef"
+
+    /// A document with two baselined accounts, an outbox entry and a webhook's delivery state.
+    private static func document(at time: TimeInterval = 0) -> StateDocument {
+        var document = StateDocument()
+        document.record(
+            F.poll(nil, [F.connector("c1", "pending"), F.connector("c2", "verified")], at: F.at(time)), enqueue: [])
+        var second = F.poll(nil, [F.connector("c3", "pending")], at: F.at(time), name: "staging").state
+        second.accountID = other
+        document.accounts[other] = second
+        return document
+    }
+
+    /// `document` after a poll of the first account turns c1 verified, with its event queued for `ops`.
+    private static func afterTransition(_ document: StateDocument, at time: TimeInterval) -> StateDocument {
+        var next = document
+        let result = F.poll(
+            document.accounts[F.accountID], [F.connector("c1", "verified"), F.connector("c2", "verified")],
+            at: F.at(time))
+        let entries = result.events.map { OutboxEntry(event: $0, webhook: "ops", enqueuedAt: F.at(time)) }
+        next.record(result, enqueue: entries)
+        return next
+    }
+
+    private static func bytes(_ path: String) throws -> [UInt8] {
+        [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+    }
+
+    private static func lines(_ path: String) throws -> [String] {
+        String(decoding: try bytes(path), as: UTF8.self).split(separator: "\n").map(String.init)
+    }
+
+    @Test func aChangeIsAppendedAndTheStateFileIsLeftAlone() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let journal = StateJournal.path(for: path)
+            let store = JournaledStateFile(path: path)
+            let first = Self.document()
+            try store.save(first, changedAccounts: [F.accountID, Self.other])
+            let stateFile = try Self.bytes(path)
+            #expect(try Self.lines(journal).count == 1, "the first save writes the state file and a header")
+
+            let second = Self.afterTransition(first, at: 60)
+            try store.save(second, changedAccounts: [F.accountID])
+            #expect(try Self.bytes(path) == stateFile, "the state file is not rewritten")
+            let appended = try Self.lines(journal)
+            #expect(appended.count == 2)
+            #expect(appended[1].contains("\"accounts\":{\"\(F.accountID)\""))
+            #expect(!appended[1].contains(Self.other), "only the changed account is written")
+            #expect(appended[1].contains("\"outbox\":[{"))
+
+            #expect(try StateFile.load(path: path).document == second)
+            #expect(try StateFile.inspect(path: path) == second)
+            let mode = try FileManager.default.attributesOfItem(atPath: journal)[.posixPermissions] as? Int
+            #expect(mode == 0o600)
+        }
+    }
+
+    @Test func aSaveThatChangesNothingWritesNothing() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let store = JournaledStateFile(path: path)
+            try store.save(Self.document(), changedAccounts: [])
+            let journal = try Self.bytes(StateJournal.path(for: path))
+            try store.save(Self.document(), changedAccounts: [F.accountID])
+            #expect(try Self.bytes(StateJournal.path(for: path)) == journal)
+        }
+    }
+
+    @Test func removedAccountsWebhooksAndTheOutboxAreJournaled() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let store = JournaledStateFile(path: path)
+            var document = Self.afterTransition(Self.document(), at: 60)
+            try store.save(document, changedAccounts: nil)
+
+            document.accounts[Self.other] = nil
+            try store.save(document, changedAccounts: [Self.other])
+            document.markDelivered(eventIDs: document.outbox.map(\.event.id), webhook: "ops", at: F.at(61))
+            try store.save(document, changedAccounts: [])
+            #expect(document.outbox.isEmpty)
+            #expect(document.webhooks["ops"]?.lastSuccess == F.at(61))
+
+            let loaded = try StateFile.load(path: path)
+            #expect(loaded.document == document)
+            #expect(loaded.report == nil)
+            #expect(try Self.lines(StateJournal.path(for: path)).count == 3)
+        }
+    }
+
+    @Test func aWholeSaveRewritesTheStateFileAndEmptiesTheJournal() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let store = JournaledStateFile(path: path)
+            let first = Self.document()
+            try store.save(first, changedAccounts: nil)
+            let second = Self.afterTransition(first, at: 60)
+            try store.save(second, changedAccounts: [F.accountID])
+            try store.save(second, changedAccounts: nil)
+            #expect(try Self.lines(StateJournal.path(for: path)).count == 1)
+            #expect(try StateCoding.decode(Data(Self.bytes(path))) == second, "the state file alone holds it all")
+        }
+    }
+
+    @Test func theStateFileIsRewrittenOnceTheJournalIsAsLargeAsIt() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let journal = StateJournal.path(for: path)
+            let store = JournaledStateFile(path: path)
+            var document = Self.document()
+            try store.save(document, changedAccounts: nil)
+            var rewrites = 0
+            var previousGeneration = try StateCoding.decode(Data(Self.bytes(path))).journalGeneration
+            for minute in 1...2_000 {
+                document.accounts[F.accountID]?.lastPoll = F.at(TimeInterval(minute * 60))
+                try store.save(document, changedAccounts: [F.accountID])
+                let generation = try StateCoding.decode(Data(Self.bytes(path))).journalGeneration
+                if generation != previousGeneration { rewrites += 1 }
+                previousGeneration = generation
+                let size = try Self.bytes(journal).count
+                #expect(size <= JournaledStateFile.minimumJournalLimit + 4096, "the journal stays bounded")
+            }
+            // Each line is about 1 KB: 2,000 of them fill the 1 MiB limit about twice.
+            #expect((1...3).contains(rewrites), "\(rewrites) rewrites")
+            #expect(try StateFile.load(path: path).document == document)
+        }
+    }
+
+    @Test func anUnfinishedLastLineIsIgnored() throws {
+        for tail in ["{\"accounts\":{\"023e", "{\"outbox\":[]}garbage\n", "\u{0}\u{0}\u{0}\n"] {
+            try F.withTemporaryDirectory { directory in
+                let path = directory + "/state.json"
+                let store = JournaledStateFile(path: path)
+                let first = Self.document()
+                try store.save(first, changedAccounts: nil)
+                let second = Self.afterTransition(first, at: 60)
+                try store.save(second, changedAccounts: [F.accountID])
+                let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: StateJournal.path(for: path)))
+                try handle.seekToEnd()
+                try handle.write(contentsOf: Data(tail.utf8))
+                try handle.close()
+
+                let loaded = try StateFile.load(path: path)
+                #expect(loaded.document == second, "tail \(tail.debugDescription)")
+                #expect(loaded.report == nil)
+            }
+        }
+    }
+
+    @Test func aJournalLeftFromBeforeARewriteIsIgnored() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let store = JournaledStateFile(path: path)
+            let first = Self.document()
+            try store.save(first, changedAccounts: nil)
+            let second = Self.afterTransition(first, at: 60)
+            try store.save(second, changedAccounts: [F.accountID])
+            // A crash after the new state file was renamed into place but before its journal was: the old
+            // journal's lines are all in the new file already, and replaying them would undo later changes.
+            var third = second
+            third.markDelivered(eventIDs: second.outbox.map(\.event.id), webhook: "ops", at: F.at(61))
+            try StateFile.save(third, path: path)
+            #expect(try Self.lines(StateJournal.path(for: path)).count == 2)
+            let loaded = try StateFile.load(path: path)
+            #expect(loaded.document == third)
+            #expect(loaded.document.outbox.isEmpty, "the delivered event is not brought back")
+        }
+    }
+
+    @Test func aDamagedJournalKeepsWhatPrecedesTheDamageAndIsMovedAside() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let journal = StateJournal.path(for: path)
+            let store = JournaledStateFile(path: path)
+            let first = Self.document()
+            try store.save(first, changedAccounts: nil)
+            let second = Self.afterTransition(first, at: 60)
+            try store.save(second, changedAccounts: [F.accountID])
+            var lines = try Self.lines(journal)
+            var third = second
+            third.accounts[Self.other]?.lastError = "HTTP 500"
+            try store.save(third, changedAccounts: [Self.other])
+            lines = try Self.lines(journal)
+            // The middle line damaged, a whole line after it: not a torn write.
+            lines[1] = "{\"accounts\":{\"x\":1}}"
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: journal))
+
+            let loaded = try StateFile.load(path: path, now: F.t0)
+            #expect(loaded.document == first)
+            let report = try #require(loaded.report)
+            #expect(report.contains("state journal \(journal) is damaged (line 2:"), "\(report)")
+            #expect(report.contains("kept the 0 change(s) before the damage"), "\(report)")
+            #expect(report.contains("moved it to \(journal).corrupt-20261129T101500Z"), "\(report)")
+            #expect(!FileManager.default.fileExists(atPath: journal))
+            #expect(FileManager.default.fileExists(atPath: journal + ".corrupt-20261129T101500Z"))
+        }
+    }
+
+    @Test func aJournalFromANewerVersionIsRefusedAndLeftUntouched() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let journal = StateJournal.path(for: path)
+            let written = try StateFile.save(Self.document(), path: path)
+            let text = "{\"generation\":\(written.generation),\"ssowatch_journal\":2}\n{\"something\":\"new\"}\n"
+            try Data(text.utf8).write(to: URL(fileURLWithPath: journal))
+            #expect(throws: StateFileError.newerVersion(found: 2, supported: 1, path: journal)) {
+                try StateFile.load(path: path)
+            }
+            #expect(try String(contentsOfFile: journal, encoding: .utf8) == text)
+        }
+    }
+
+    @Test func aJournalWithoutItsStateFileIsIgnored() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let store = JournaledStateFile(path: path)
+            try store.save(Self.document(), changedAccounts: nil)
+            try store.save(Self.afterTransition(Self.document(), at: 60), changedAccounts: [F.accountID])
+            // Deleting the state file is how an operator starts afresh; the journal must not resurrect it.
+            try FileManager.default.removeItem(atPath: path)
+            let loaded = try StateFile.load(path: path)
+            #expect(loaded.outcome == .missing)
+            #expect(loaded.document == StateDocument())
+        }
+    }
+
+    @Test func aStateFileWrittenBeforeTheJournalExistedLoads() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let document = Self.document()
+            var text = String(decoding: try StateCoding.encode(document), as: UTF8.self)
+            text = text.replacingOccurrences(of: "\"journal_generation\":0,", with: "")
+            #expect(!text.contains("journal_generation"))
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+            let loaded = try StateFile.load(path: path)
+            #expect(loaded.document == document)
+            #expect(loaded.document.journalGeneration == 0)
+        }
+    }
+
+    @Test func journalLinesHoldTheSameValuesAsTheStateFile() throws {
+        let document = Self.afterTransition(Self.document(), at: 60)
+        let change = StateJournal.Change(
+            accounts: document.accounts.keys.sorted().compactMap { document.accounts[$0] }, removedAccounts: ["gone"],
+            outbox: document.outbox,
+            webhooks: ["ops": WebhookDeliveryState(lastError: "HTTP 500\n\"x\"", failing: true)])
+        let line = try #require(StateJournal.line(change))
+        #expect(line.last == UInt8(ascii: "\n"))
+        #expect(line.dropLast().contains(UInt8(ascii: "\n")) == false, "one line")
+        let record = try StateCoding.decodeJournalRecord(Data(line.dropLast()))
+        #expect(record.change == change)
+    }
+}
