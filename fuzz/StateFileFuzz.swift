@@ -8,7 +8,10 @@
 //
 // Oracles beyond "no crash": a loaded document survives encode → decode unchanged and leaves the
 // file as it was; a corrupt file is moved aside byte for byte and the path is free again; a file
-// from a newer version is refused and left untouched.
+// from a newer version is refused and left untouched; whatever the fast reader (`StateJSONReader`)
+// accepts, `JSONDecoder` reads identically. The same bytes are then read as the journal
+// (`StateJournal`) of a valid state file: applying it never crashes, a damaged journal is moved
+// aside, and a journal of another generation changes nothing.
 
 import Foundation
 import SSOWatchCore
@@ -60,6 +63,43 @@ private func exercise(_ document: StateDocument) {
     _ = document.dropExpired(now: now, maxAge: 86_400)
 }
 
+/// The input as the lines after a journal header, beside a valid state file of the header's generation.
+private func fuzzJournal(_ bytes: [UInt8]) {
+    let path = directory + "/journaled.json"
+    let journal = StateJournal.path(for: path)
+    defer {
+        unlink(path)
+        unlink(journal)
+    }
+    let base = StateDocument(
+        accounts: ["a": AccountState(accountID: "a", name: "prod", baselineDone: true)],
+        journalGeneration: 7)
+    guard let encoded = try? StateCoding.encode(base),
+        FileManager.default.createFile(atPath: path, contents: encoded),
+        FileManager.default.createFile(
+            atPath: journal, contents: Data("{\"generation\":7,\"ssowatch_journal\":1}\n".utf8 + bytes))
+    else { fatalError("cannot write \(path)") }
+    do {
+        let result = try StateFile.load(path: path, now: now)
+        precondition(result.outcome == .loaded)
+        if let report = result.report {
+            precondition(report.contains("is damaged"))
+            precondition(contents(journal) == nil, "a damaged journal is moved aside")
+            let aside = StateFile.corruptPath(for: journal, at: now)
+            precondition(contents(aside) != nil)
+            unlink(aside)
+        }
+        exercise(result.document)
+    } catch {
+        fatalError("a journal behind a valid header cannot make loading fail: \(error)")
+    }
+    // Another generation: ignored whatever it holds.
+    let stale = Data("{\"generation\":8,\"ssowatch_journal\":1}\n".utf8 + bytes)
+    guard FileManager.default.createFile(atPath: journal, contents: stale) else { fatalError("cannot write") }
+    guard let loaded = try? StateFile.load(path: path, now: now), loaded.document == base, loaded.report == nil
+    else { fatalError("a journal of another generation changed the state") }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -68,6 +108,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
         fatalError("cannot write \(path)")
     }
     defer { unlink(path) }
+
+    // The fast reader never reads what JSONDecoder reads differently.
+    if let fast = StateCoding.decodeFast(bytes) {
+        let data = Data(bytes)
+        guard let reference = try? StateCoding.decode(data), reference.version == fast.version else {
+            fatalError("the fast reader accepted what JSONDecoder rejects")
+        }
+        precondition(reference == fast && reference.journalGeneration == fast.journalGeneration)
+    }
+    fuzzJournal(bytes)
 
     // `ssowatch status`: read-only.
     do {

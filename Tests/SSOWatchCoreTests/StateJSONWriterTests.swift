@@ -15,6 +15,10 @@ import Testing
             String(decoding: written, as: UTF8.self) == String(decoding: expected, as: UTF8.self),
             sourceLocation: sourceLocation)
         #expect(try StateCoding.decode(Data(written)) == document, sourceLocation: sourceLocation)
+        // What the writer writes, the fast reader reads back (StateJSONReaderTests covers the rest).
+        let read = StateJSONReader.decode(written)
+        #expect(read == document, sourceLocation: sourceLocation)
+        #expect(read?.journalGeneration == document.journalGeneration, sourceLocation: sourceLocation)
     }
 
     @Test func anEmptyDocument() throws {

@@ -25,6 +25,17 @@ public enum StateCoding {
     /// writes, and none that `ssowatch status` could not print or date arithmetic could not convert.
     public static let dateRange = Date(timeIntervalSince1970: 0)...Date(timeIntervalSince1970: 253_402_300_799)
 
+    /// A document `StateJSONReader` reads whole, of a version this build understands and with counts in
+    /// range: what `probeVersion` and `decode` would accept, found without `JSONDecoder`. `nil` means
+    /// "ask them".
+    public static func decodeFast(_ bytes: [UInt8]) -> StateDocument? {
+        guard let document = StateJSONReader.decode(bytes),
+            (1...StateDocument.currentVersion).contains(document.version),
+            (try? checkCounts(document)) != nil
+        else { return nil }
+        return document
+    }
+
     /// Parses a document, without checking its version.
     /// - Throws: `DecodingError`, also for a date outside ``dateRange`` or a count outside
     ///   `0...maximumCount`, which only a damaged or hand-made file holds.
@@ -83,7 +94,7 @@ public enum StateCoding {
     }
 
     /// Rejects negative counters and counters so large that counting on would overflow.
-    private static func checkCounts(_ document: StateDocument) throws {
+    static func checkCounts(_ document: StateDocument) throws {
         func check(_ value: Int, _ path: [PathKey]) throws {
             guard (0...maximumCount).contains(value) else {
                 throw DecodingError.dataCorrupted(.init(codingPath: path, debugDescription: "count out of range"))

@@ -96,6 +96,9 @@ public struct StateFile: StateStore {
             return LoadResult(document: StateDocument(), outcome: .missing)
         case .failure(let error): throw .readFailed(path: path, reason: StateFileIO.message(error.code))
         }
+        if let document = StateCoding.decodeFast(bytes) {
+            return LoadResult(document: document, outcome: .loaded)
+        }
         let data = Data(bytes)
         let reason: String
         do {
@@ -180,6 +183,7 @@ public struct StateFile: StateStore {
         case .failure(let error) where error.code == ENOENT: return nil
         case .failure(let error): throw .readFailed(path: path, reason: StateFileIO.message(error.code))
         }
+        if let document = StateCoding.decodeFast(bytes) { return document }
         let data = Data(bytes)
         do {
             if let version = try StateCoding.probeVersion(data) {
