@@ -57,7 +57,7 @@ extension ConfigBuilder {
         guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else {
             throw error(entry.line, "\(describe) is not a text file")
         }
-        let value = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let value = text.trimmed(.whitespacesAndNewlines)
         guard !value.isEmpty else {
             throw error(entry.line, "\(describe) is empty")
         }
@@ -116,9 +116,13 @@ extension ConfigBuilder {
 
     /// An API token must be one word: whitespace inside usually means a wrong file.
     func checkToken(_ token: Secret, entry: INIEntry) throws(ConfigError) {
+        // Visible ASCII (every real token) needs no look at Unicode properties.
+        let visibleASCII = token.value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
         guard
-            !token.value.contains(where: { $0.isWhitespace || ($0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false) }
-            )
+            visibleASCII
+                || !token.value.contains(where: {
+                    $0.isWhitespace || ($0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false)
+                })
         else {
             throw error(
                 entry.line,

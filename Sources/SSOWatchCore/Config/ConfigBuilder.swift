@@ -152,6 +152,8 @@ struct ConfigBuilder {
     /// Text from the file with control and format characters escaped (`\n`, `\t`, `\u{1B}`), so that
     /// a message stays on one `PATH:LINE: message` line and cannot send escape sequences to a terminal.
     static func printable(_ text: String) -> String {
+        // Printable ASCII (paths, names) is shown as it is.
+        if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return text }
         var result = ""
         for scalar in text.unicodeScalars {
             switch (scalar, scalar.properties.generalCategory) {

@@ -41,22 +41,11 @@ public struct RealConfigFileSystem: ConfigFileSystem {
     public init() {}
 
     public func readFile(_ path: String) throws -> [UInt8] {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw ConfigFileSystemError(errno: errno) }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = buffer.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ConfigFileSystemError(errno: errno)
-            }
-            if count == 0 { return bytes }
-            bytes.append(contentsOf: buffer[0..<count])
-            if bytes.count > Self.maximumFileSize {
-                throw ConfigFileSystemError(reason: "file is larger than \(Self.maximumFileSize / 1024 / 1024) MiB")
-            }
+        switch FileContents.read(path: path, limit: Self.maximumFileSize) {
+        case .success(let bytes): return bytes
+        case .failure(.system(let code)): throw ConfigFileSystemError(errno: code)
+        case .failure(.tooLarge):
+            throw ConfigFileSystemError(reason: "file is larger than \(Self.maximumFileSize / 1024 / 1024) MiB")
         }
     }
 

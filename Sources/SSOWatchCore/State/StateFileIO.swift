@@ -22,19 +22,11 @@ enum StateFileIO {
 
     /// The whole file, or the `errno` of the first call that failed.
     static func readAll(path: String) -> Result<[UInt8], OSError> {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return .failure(OSError(code: errno)) }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(OSError(code: errno))
+        FileContents.read(path: path).mapError { failure in
+            switch failure {
+            case .system(let code): OSError(code: code)
+            case .tooLarge: OSError(code: EFBIG)
             }
-            if count == 0 { return .success(bytes) }
-            bytes.append(contentsOf: chunk[0..<count])
         }
     }
 
