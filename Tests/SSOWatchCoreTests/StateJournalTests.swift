@@ -32,6 +32,19 @@ private typealias F = MonitorFixtures
         return next
     }
 
+    /// A store in `directory` that wrote `document()` whole, then journaled the transition of c1.
+    private static func journaledTransition(in directory: String) throws -> (
+        path: String, store: JournaledStateFile, first: StateDocument, second: StateDocument
+    ) {
+        let path = directory + "/state.json"
+        let store = JournaledStateFile(path: path)
+        let first = document()
+        try store.save(first, changedAccounts: nil)
+        let second = afterTransition(first, at: 60)
+        try store.save(second, changedAccounts: [F.accountID])
+        return (path, store, first, second)
+    }
+
     private static func bytes(_ path: String) throws -> [UInt8] {
         [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
     }
@@ -100,12 +113,7 @@ private typealias F = MonitorFixtures
 
     @Test func aWholeSaveRewritesTheStateFileAndEmptiesTheJournal() throws {
         try F.withTemporaryDirectory { directory in
-            let path = directory + "/state.json"
-            let store = JournaledStateFile(path: path)
-            let first = Self.document()
-            try store.save(first, changedAccounts: nil)
-            let second = Self.afterTransition(first, at: 60)
-            try store.save(second, changedAccounts: [F.accountID])
+            let (path, store, _, second) = try Self.journaledTransition(in: directory)
             try store.save(second, changedAccounts: nil)
             #expect(try Self.lines(StateJournal.path(for: path)).count == 1)
             #expect(try StateCoding.decode(Data(Self.bytes(path))) == second, "the state file alone holds it all")
@@ -139,12 +147,7 @@ private typealias F = MonitorFixtures
     @Test func anUnfinishedLastLineIsIgnored() throws {
         for tail in ["{\"accounts\":{\"023e", "{\"outbox\":[]}garbage\n", "\u{0}\u{0}\u{0}\n"] {
             try F.withTemporaryDirectory { directory in
-                let path = directory + "/state.json"
-                let store = JournaledStateFile(path: path)
-                let first = Self.document()
-                try store.save(first, changedAccounts: nil)
-                let second = Self.afterTransition(first, at: 60)
-                try store.save(second, changedAccounts: [F.accountID])
+                let (path, _, _, second) = try Self.journaledTransition(in: directory)
                 let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: StateJournal.path(for: path)))
                 try handle.seekToEnd()
                 try handle.write(contentsOf: Data(tail.utf8))
@@ -159,12 +162,7 @@ private typealias F = MonitorFixtures
 
     @Test func aJournalLeftFromBeforeARewriteIsIgnored() throws {
         try F.withTemporaryDirectory { directory in
-            let path = directory + "/state.json"
-            let store = JournaledStateFile(path: path)
-            let first = Self.document()
-            try store.save(first, changedAccounts: nil)
-            let second = Self.afterTransition(first, at: 60)
-            try store.save(second, changedAccounts: [F.accountID])
+            let (path, _, _, second) = try Self.journaledTransition(in: directory)
             // A crash after the new state file was renamed into place but before its journal was: the old
             // journal's lines are all in the new file already, and replaying them would undo later changes.
             var third = second
@@ -179,18 +177,12 @@ private typealias F = MonitorFixtures
 
     @Test func aDamagedJournalKeepsWhatPrecedesTheDamageAndIsMovedAside() throws {
         try F.withTemporaryDirectory { directory in
-            let path = directory + "/state.json"
+            let (path, store, first, second) = try Self.journaledTransition(in: directory)
             let journal = StateJournal.path(for: path)
-            let store = JournaledStateFile(path: path)
-            let first = Self.document()
-            try store.save(first, changedAccounts: nil)
-            let second = Self.afterTransition(first, at: 60)
-            try store.save(second, changedAccounts: [F.accountID])
-            var lines = try Self.lines(journal)
             var third = second
             third.accounts[Self.other]?.lastError = "HTTP 500"
             try store.save(third, changedAccounts: [Self.other])
-            lines = try Self.lines(journal)
+            var lines = try Self.lines(journal)
             // The middle line damaged, a whole line after it: not a torn write.
             lines[1] = "{\"accounts\":{\"x\":1}}"
             try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: journal))
