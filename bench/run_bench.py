@@ -96,10 +96,11 @@ class Simulator:
 
     def __init__(self, binary, accounts, workdir):
         info_file = os.path.join(workdir, "simulator.json")
+        self.log = os.path.join(workdir, "simulator.log")
         self.proc = subprocess.Popen(
             [binary, "simulate", "--accounts", str(accounts), "--connectors", str(CONNECTORS),
              "--accounts-per-token", str(ACCOUNTS_PER_TOKEN), "--info-file", info_file, "--max-seconds", "3600"],
-            stdout=subprocess.PIPE, stderr=open(os.path.join(workdir, "simulator.log"), "w"))
+            stdout=subprocess.PIPE, stderr=open(self.log, "w"))
         ready, _, _ = select.select([self.proc.stdout], [], [], 120)
         if not ready:
             raise SystemExit("the simulator did not start within 120 s")
@@ -118,8 +119,14 @@ class Simulator:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(self.control + path, data=data, method=method,
                                          headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return json.load(response)
+        except OSError as error:
+            status = self.proc.poll()
+            state = "still running" if status is None else f"exited with status {status}"
+            raise SystemExit(f"the simulator's control API failed ({error}); the simulator {state}, "
+                             f"see {self.log}") from error
 
     def flip(self, account, connector):
         current = self.status.get((account, connector), "pending")

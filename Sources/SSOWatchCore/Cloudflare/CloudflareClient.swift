@@ -48,8 +48,14 @@ public struct CloudflareClient: Sendable {
     /// `GET /accounts/{id}/sso_connectors`.
     public func listConnectors(accountID: String) async throws(CloudflareAPIError) -> ConnectorList {
         let path = "/accounts/\(accountID)/sso_connectors"
-        let (envelope, response) = try await call("GET", path)
         let operation = "GET \(path)"
+        let response = try await send("GET", path)
+        if (200..<300).contains(response.status), let list = ConnectorListReader.decode(response.body) {
+            return Self.connectorList(
+                list.connectors, returned: list.connectors.count, totalCount: list.totalCount,
+                warnings: [], response: response)
+        }
+        let envelope = try Self.decodeEnvelope(response, operation: operation)
         guard let array = envelope["result"] as? [Any] else {
             throw CloudflareAPIError(
                 kind: .undecodable("`result` is not an array of connectors"), operation: operation,
@@ -65,15 +71,22 @@ public struct CloudflareClient: Sendable {
             }
             connectors.append(Self.decodeConnector(object))
         }
-        var totalCount: Int?
-        if let info = envelope["result_info"] as? [String: Any], let total = info["total_count"] as? Int {
-            totalCount = total
-            // Compared with what was returned, not what could be decoded: skipped entries have their own warning.
-            if total > array.count {
-                warnings.append(
-                    "Cloudflare reports \(total) connectors but returned \(array.count); the list is not "
-                        + "paginated, so the rest cannot be fetched")
-            }
+        let info = envelope["result_info"] as? [String: Any]
+        return Self.connectorList(
+            connectors, returned: array.count, totalCount: info?["total_count"] as? Int, warnings: warnings,
+            response: response)
+    }
+
+    /// The list with its warning when Cloudflare reports more connectors than it `returned` (compared with
+    /// what was returned, not what could be decoded: skipped entries have their own warning).
+    private static func connectorList(
+        _ connectors: [Connector], returned: Int, totalCount: Int?, warnings: [String], response: HTTPResponseSpec
+    ) -> ConnectorList {
+        var warnings = warnings
+        if let totalCount, totalCount > returned {
+            warnings.append(
+                "Cloudflare reports \(totalCount) connectors but returned \(returned); the list is not "
+                    + "paginated, so the rest cannot be fetched")
         }
         return ConnectorList(
             connectors: connectors, totalCount: totalCount,
@@ -137,6 +150,14 @@ public struct CloudflareClient: Sendable {
     private func call(_ method: String, _ path: String, body: [String: Any]? = nil) async throws(CloudflareAPIError)
         -> ([String: Any], HTTPResponseSpec)
     {
+        let response = try await send(method, path, body: body)
+        return (try Self.decodeEnvelope(response, operation: "\(method) \(path)"), response)
+    }
+
+    /// Sends one request and returns the answer, whatever its status.
+    private func send(_ method: String, _ path: String, body: [String: Any]? = nil) async throws(CloudflareAPIError)
+        -> HTTPResponseSpec
+    {
         let operation = "\(method) \(path)"
         var headers: [(name: String, value: String)] = [
             ("Authorization", "Bearer \(token.value)"),
@@ -151,13 +172,11 @@ public struct CloudflareClient: Sendable {
         }
         let request = HTTPRequestSpec(
             method: method, url: baseURL + path, headers: headers, body: bytes, timeout: timeout)
-        let response: HTTPResponseSpec
         do {
-            response = try await transport.send(request)
+            return try await transport.send(request)
         } catch {
             throw CloudflareAPIError(kind: .transport(error.description), operation: operation)
         }
-        return (try Self.decodeEnvelope(response, operation: operation), response)
     }
 
     /// Decodes Cloudflare's envelope, turning every kind of failure into a `CloudflareAPIError`.

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 #if canImport(Glibc)
     import Glibc
@@ -187,8 +188,17 @@ final class RunningDaemon: Sendable {
         let finished = try await output.wait(
             for: "\(command) (pid \(pid)) to exit", timeout: timeout,
             until: \.isFinished)
-        return finished.result
+        let result = finished.result
+        // A crash (a Swift runtime trap is SIGILL or SIGTRAP) fails the test whatever it was checking, even
+        // one that was about to kill the process anyway.
+        if let signal = result.signal, Self.crashSignals.contains(signal) {
+            Issue.record("\(command) (pid \(pid)) crashed: \(result)")
+        }
+        return result
     }
+
+    /// Signals that end a process only when it crashes.
+    static let crashSignals: Set<Int32> = [SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGSYS]
 
     /// Waits until standard output or standard error (`in`) contains `text`, and returns that stream.
     ///
