@@ -111,6 +111,50 @@ import Testing
         #expect(StateJSONWriter.encode(StateDocument(accounts: ["a": account])) == nil)
     }
 
+    @Test func writingInPiecesGivesTheSameBytes() throws {
+        var accounts: [String: AccountState] = [:]
+        for index in 0..<50 {
+            let id = String(format: "%032x", index)
+            let connectors = (0..<10).map {
+                ConnectorState(id: "c\($0)", statusSince: F.at(Double($0)), lastSeen: F.t0)
+            }
+            accounts[id] = AccountState(
+                accountID: id, name: "a\(index)",
+                connectors: Dictionary(uniqueKeysWithValues: connectors.map { ($0.id, $0) }))
+        }
+        let document = StateDocument(accounts: accounts, journalGeneration: 12)
+        let whole = try #require(StateJSONWriter.encode(document))
+        var pieces: [[UInt8]] = []
+        let complete = try StateJSONWriter.write(document, chunkSize: 4096) { pieces.append($0) }
+        #expect(complete)
+        #expect(pieces.joined().elementsEqual(whole))
+        #expect(pieces.count > 5, "\(whole.count) bytes in \(pieces.count) pieces")
+        // A piece ends at the first account boundary past the chunk size: never much more than it.
+        #expect(pieces.dropLast().allSatisfy { $0.count >= 4096 && $0.count < 4096 + 2048 }, "\(pieces.map(\.count))")
+    }
+
+    @Test func aValueJSONCannotHoldFailsTheSaveAndKeepsTheOldFile() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let good = StateDocument(accounts: ["a": AccountState(accountID: "a", name: "a")])
+            try StateFile.save(good, path: path)
+            let before = try Data(contentsOf: URL(fileURLWithPath: path))
+            var bad = good
+            bad.accounts["b"] = AccountState(
+                accountID: "b", name: "b", lastPoll: Date(timeIntervalSinceReferenceDate: .nan))
+            #expect {
+                try StateFile.save(bad, path: path)
+            } throws: { error in
+                guard case .encodingFailed(let failedPath, _) = error as? StateFileError else { return false }
+                return failedPath == path
+            }
+            #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+            #expect(
+                try FileManager.default.contentsOfDirectory(atPath: directory) == ["state.json"],
+                "no temporary file left")
+        }
+    }
+
     @Test func aSavedFileReadsBack() throws {
         try F.withTemporaryDirectory { directory in
             let path = directory + "/state.json"

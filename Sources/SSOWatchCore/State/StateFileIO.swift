@@ -33,6 +33,14 @@ enum StateFileIO {
     /// Replaces `path` with `bytes`: temporary file (O_CREAT|O_EXCL, 0600) in the same directory,
     /// full write, fsync, rename over `path`, fsync of the directory.
     static func writeAtomically(_ bytes: [UInt8], to path: String) throws(StateFileError) {
+        try writeAtomically(to: path) { fd throws(StateFileError) in try writeFully(fd, bytes, path: path) }
+    }
+
+    /// `writeAtomically`, with the contents written by `write` to the temporary file's descriptor (so a large
+    /// file need not be held in memory whole). An error from `write` leaves `path` as it was.
+    static func writeAtomically(
+        to path: String, _ write: (Int32) throws(StateFileError) -> Void
+    ) throws(StateFileError) {
         let directory = parentDirectory(of: path)
         try createDirectory(directory, for: path)
         let name = path.split(separator: "/").last.map(String.init) ?? "state.json"
@@ -46,7 +54,7 @@ enum StateFileIO {
         do throws(StateFileError) {
             // The umask may only remove bits; set the mode explicitly so it is exactly 0600.
             guard fchmod(fd, 0o600) == 0 else { throw failure(path, "setting the mode of \(temporary)") }
-            try writeFully(fd, bytes, path: path)
+            try write(fd)
             guard fsync(fd) == 0 else { throw failure(path, "fsync of \(temporary)") }
         } catch {
             close(fd)

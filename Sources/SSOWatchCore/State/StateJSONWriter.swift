@@ -11,6 +11,26 @@ import Foundation
 enum StateJSONWriter {
     /// The document's JSON, or `nil` when it holds a value JSON cannot express (a non-finite date), for which
     /// the caller falls back to `StateCoding.encode` and its error.
+    /// Writes the document's JSON (the bytes of `encode`) to `sink` in pieces of about `chunkSize` bytes (one
+    /// account at a time), so a state file of tens of megabytes is never held in memory whole. Returns false
+    /// when the document holds a value JSON cannot express (see `encode`): what `sink` got is then incomplete.
+    /// - Throws: what `sink` throws, at once.
+    static func write(
+        _ document: StateDocument, chunkSize: Int, to sink: ([UInt8]) throws(StateFileError) -> Void
+    ) throws(StateFileError) -> Bool {
+        var writer = Writer()
+        writer.out.reserveCapacity(chunkSize + 64 * 1024)
+        var complete = true
+        try writer.document(document, complete: &complete) { out throws(StateFileError) in
+            if out.count >= chunkSize {
+                try sink(out)
+                out.removeAll(keepingCapacity: true)
+            }
+        }
+        if complete, !writer.out.isEmpty { try sink(writer.out) }
+        return complete
+    }
+
     static func encode(_ document: StateDocument) -> [UInt8]? {
         var writer = Writer()
         // About 430 bytes a connector with a short history: one allocation, no regrowth to twice the size.
@@ -32,23 +52,43 @@ enum StateJSONWriter {
         var out: [UInt8] = []
 
         mutating func document(_ document: StateDocument) -> Bool {
+            var complete = true
+            // Nothing to flush to: the whole document stays in `out`.
+            self.document(document, complete: &complete) { (_: inout [UInt8]) in }
+            return complete
+        }
+
+        /// Writes the document, calling `flush` with `out` after each account (it may empty `out`); sets
+        /// `complete` to false and stops at a value JSON cannot express.
+        mutating func document<Failure: Error>(
+            _ document: StateDocument, complete: inout Bool, flush: (inout [UInt8]) throws(Failure) -> Void
+        ) throws(Failure) {
             raw("{\"accounts\":{")
             for (index, id) in sortedKeys(document.accounts).enumerated() {
                 guard let account = document.accounts[id] else { continue }
                 if index > 0 { comma() }
                 key(id)
-                guard self.account(account) else { return false }
+                guard self.account(account) else {
+                    complete = false
+                    return
+                }
+                try flush(&out)
             }
             raw("},\"journal_generation\":")
             int(document.journalGeneration)
             raw(",\"outbox\":")
-            guard outbox(document.outbox) else { return false }
+            guard outbox(document.outbox) else {
+                complete = false
+                return
+            }
             raw(",\"version\":")
             int(document.version)
             raw(",\"webhooks\":")
-            guard webhooks(document.webhooks) else { return false }
+            guard webhooks(document.webhooks) else {
+                complete = false
+                return
+            }
             raw("}")
-            return true
         }
 
         /// A journal line (`StateJournal`): the same values as in the document, keys sorted, then a newline.
