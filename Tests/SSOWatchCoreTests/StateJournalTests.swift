@@ -79,14 +79,17 @@ private typealias F = MonitorFixtures
         }
     }
 
-    @Test func aSaveThatChangesNothingWritesNothing() throws {
+    @Test func aSaveThatNamesNoAccountAndChangesNoOutboxWritesNothing() throws {
         try F.withTemporaryDirectory { directory in
             let path = directory + "/state.json"
             let store = JournaledStateFile(path: path)
             try store.save(Self.document(), changedAccounts: [])
             let journal = try Self.bytes(StateJournal.path(for: path))
-            try store.save(Self.document(), changedAccounts: [F.accountID])
+            try store.save(Self.document(), changedAccounts: [])
             #expect(try Self.bytes(StateJournal.path(for: path)) == journal)
+            // A named account is written whole, whatever changed in it.
+            try store.save(Self.document(), changedAccounts: [F.accountID])
+            #expect(try Self.lines(StateJournal.path(for: path)).count == 2)
         }
     }
 

@@ -28,8 +28,33 @@ public final class JournaledStateFile: StateStore {
         var size: Int
         /// The size past which the next save rewrites the state file.
         var limit: Int
-        /// The document the state file and the journal hold together.
-        var saved: StateDocument
+        /// The outbox and delivery states the state file and the journal hold together (a change to them is
+        /// found by comparing; accounts are named by the caller, so their old states need not be kept).
+        var outbox: [OutboxEntry]
+        var webhooks: [String: WebhookDeliveryState]
+        #if DEBUG
+            /// Every account as saved, to check that callers name each account they change.
+            var accounts: [String: AccountState]
+        #endif
+
+        init(fd: Int32, size: Int, limit: Int, saved document: StateDocument) {
+            self.fd = fd
+            self.size = size
+            self.limit = limit
+            outbox = document.outbox
+            webhooks = document.webhooks
+            #if DEBUG
+                accounts = document.accounts
+            #endif
+        }
+
+        mutating func record(_ document: StateDocument) {
+            outbox = document.outbox
+            webhooks = document.webhooks
+            #if DEBUG
+                accounts = document.accounts
+            #endif
+        }
     }
 
     /// The journal's smallest size limit: below it a rewrite would cost more than it saves.
@@ -54,15 +79,15 @@ public final class JournaledStateFile: StateStore {
     public func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError) {
         try journal.withLock { (open: inout OpenJournal?) throws(StateFileError) in
             if var current = open, let changedAccounts, current.size < current.limit {
-                assert(
-                    Self.onlyNamedAccountsDiffer(current.saved, document, named: changedAccounts),
-                    "an account changed without being named: the journal would miss it")
-                let change = StateJournal.Change(from: current.saved, to: document, changedAccounts: changedAccounts)
-                if change.isEmpty {
-                    current.saved = document
-                    open = current
-                    return
-                }
+                #if DEBUG
+                    assert(
+                        Self.onlyNamedAccountsDiffer(current.accounts, document.accounts, named: changedAccounts),
+                        "an account changed without being named: the journal would miss it")
+                #endif
+                let change = StateJournal.Change(
+                    document, changedAccounts: changedAccounts, savedOutbox: current.outbox,
+                    savedWebhooks: current.webhooks)
+                if change.isEmpty { return }
                 if let line = StateJournal.line(change) {
                     do throws(StateFileError) {
                         try append(line, to: current.fd)
@@ -73,7 +98,7 @@ public final class JournaledStateFile: StateStore {
                         throw error
                     }
                     current.size += line.count
-                    current.saved = document
+                    current.record(document)
                     open = current
                     return
                 }
@@ -110,9 +135,10 @@ public final class JournaledStateFile: StateStore {
 
     /// Whether every account outside `named` is the same in both documents (checked in debug builds: a
     /// caller that forgets to name a changed account would leave that change out of the journal).
-    private static func onlyNamedAccountsDiffer(_ old: StateDocument, _ new: StateDocument, named: Set<String>) -> Bool
-    {
-        let ids = Set(old.accounts.keys).union(new.accounts.keys).subtracting(named)
-        return ids.allSatisfy { old.accounts[$0] == new.accounts[$0] }
+    private static func onlyNamedAccountsDiffer(
+        _ old: [String: AccountState], _ new: [String: AccountState], named: Set<String>
+    ) -> Bool {
+        let ids = Set(old.keys).union(new.keys).subtracting(named)
+        return ids.allSatisfy { old[$0] == new[$0] }
     }
 }

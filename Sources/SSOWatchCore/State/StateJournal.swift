@@ -46,17 +46,22 @@ public enum StateJournal {
 
         var isEmpty: Bool { accounts.isEmpty && removedAccounts.isEmpty && outbox == nil && webhooks == nil }
 
-        /// What turns `old` into `new`, given every account id whose state may differ (`changedAccounts`).
-        init(from old: StateDocument, to new: StateDocument, changedAccounts: Set<String>) {
+        /// What `document` changed since the outbox and delivery states saved last: every account in
+        /// `changedAccounts` (removed when `document` no longer has it), and the outbox and the delivery states
+        /// when they differ from those saved.
+        init(
+            _ document: StateDocument, changedAccounts: Set<String>, savedOutbox: [OutboxEntry],
+            savedWebhooks: [String: WebhookDeliveryState]
+        ) {
             for id in changedAccounts.sorted() {
-                if let account = new.accounts[id] {
-                    if old.accounts[id] != account { accounts.append(account) }
-                } else if old.accounts[id] != nil {
+                if let account = document.accounts[id] {
+                    accounts.append(account)
+                } else {
                     removedAccounts.append(id)
                 }
             }
-            if old.outbox != new.outbox { outbox = new.outbox }
-            if old.webhooks != new.webhooks { webhooks = new.webhooks }
+            if document.outbox != savedOutbox { outbox = document.outbox }
+            if document.webhooks != savedWebhooks { webhooks = document.webhooks }
         }
 
         init(
