@@ -138,7 +138,7 @@ def _targets(main, sizes):
     ]
     lines = ["| target | measured (1,000 accounts × 10) | | also |", "|---|---:|---|---|"]
     lines += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in rows]
-    lines += ["", "What bounds each target that is not met, with the profile: see *Targets that are not met* below."]
+    lines += ["", "What bounds each target that is not met, with the profile: see *What bounds the targets that are not met* below."]
     return lines
 
 
