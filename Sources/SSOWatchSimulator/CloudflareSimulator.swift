@@ -178,8 +178,8 @@ public final class CloudflareSimulator: Sendable {
     /// Called (on a server thread, must not block) with every request once it is answered, for the demo's
     /// narration.
     public var onRequest: (@Sendable (RecordedRequest) -> Void)? {
-        get { store.onRequest.withLock { $0 } }
-        set { store.onRequest.withLock { $0 = newValue } }
+        get { store.onRequest.withLock { $0?.call } }
+        set { store.onRequest.withLock { $0 = newValue.map(RequestHook.init) } }
     }
 
     /// How many requests were answered (or dropped) since the simulator was created.
@@ -198,18 +198,30 @@ public final class CloudflareSimulator: Sendable {
     }
 }
 
+/// A closure kept in a `Mutex`, wrapped in a struct.
+///
+/// A `Mutex` whose value is itself a function type wraps the function in two more reabstraction thunks on
+/// every `withLock` (the value passes `inout` through generic code: 48–64 more bytes of stack per read).
+/// Read on every request, the hook grew a chain of thunks until calling it overflowed the stack: the
+/// simulator died of SIGSEGV after tens of thousands of requests (`make bench-large`; the core dump shows
+/// the chain), and a test runner hosting one can too. A struct's stored closure keeps its representation.
+/// `SimulatorStoreTests` checks that a call's stack depth does not grow.
+struct RequestHook<Output>: Sendable {
+    let call: @Sendable (RecordedRequest) -> Output
+}
+
 /// The simulator's state and request counter, shared with the server's handler.
 final class SimulatorStore: Sendable {
     let state = Mutex(SimulatorState())
     let counter = RequestCounter(serverName: "simulated Cloudflare API")
-    let onRequest = Mutex<(@Sendable (RecordedRequest) -> Void)?>(nil)
+    let onRequest = Mutex<RequestHook<Void>?>(nil)
     /// Answers `/__sim/…` requests when a `SimulatorControl` is installed; they are not API requests, so they
     /// are neither recorded nor counted.
-    let control = Mutex<(@Sendable (RecordedRequest) -> ServerResponse)?>(nil)
+    let control = Mutex<RequestHook<ServerResponse>?>(nil)
 
     func handle(_ request: RecordedRequest) -> ServerAction {
         if request.path.hasPrefix(SimulatorControl.pathPrefix), let control = control.withLock({ $0 }) {
-            return .respond(control(request), delay: nil)
+            return .respond(control.call(request), delay: nil)
         }
         let now = Date()
         let instant = ContinuousClock.now
@@ -219,7 +231,7 @@ final class SimulatorStore: Sendable {
             recorded.responseStatus = action.status
             return (action, state.log.append(recorded))
         }
-        onRequest.withLock { $0 }?(recorded)
+        onRequest.withLock { $0 }?.call(recorded)
         counter.increment()
         return action
     }

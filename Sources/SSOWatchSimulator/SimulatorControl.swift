@@ -57,7 +57,7 @@ public final class SimulatorControl: Sendable {
     /// Routes `/__sim/` requests on the simulator to this control and starts watching list responses.
     /// It takes the simulator's `onRequest` slot.
     public func install() {
-        simulator.store.control.withLock { $0 = { [self] request in self.handle(request) } }
+        simulator.store.control.withLock { $0 = RequestHook { [self] request in self.handle(request) } }
         simulator.onRequest = { [self] request in self.observe(request) }
     }
 
