@@ -83,23 +83,8 @@ import Testing
     /// Thousands of damaged copies: whenever the fast reader accepts one, the full decoder reads the same.
     @Test func neverAcceptsWhatJSONSerializationReadsDifferently() {
         let original = Array(Self.body.utf8)
-        let alphabet = Array("{}[]\":,0123456789.-eE \\unlltrue".utf8)
-        var random: UInt64 = 0xC0FFEE
-        func next(_ bound: Int) -> Int {
-            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((random >> 33) % UInt64(bound))
-        }
         var accepted = 0
-        for _ in 0..<3_000 {
-            var bytes = original
-            for _ in 0...next(3) {
-                let position = next(bytes.count)
-                switch next(3) {
-                case 0: bytes[position] = alphabet[next(alphabet.count)]
-                case 1: bytes.remove(at: position)
-                default: bytes.insert(alphabet[next(alphabet.count)], at: position)
-                }
-            }
+        for bytes in damagedCopies(of: original, count: 3_000, seed: 0xC0FFEE) {
             guard let fast = ConnectorListReader.decode(bytes) else { continue }
             accepted += 1
             let reference = Self.reference(bytes)

@@ -19,13 +19,9 @@ import Testing
     ]
 
     @Test func agreesWithFoundationOnEveryMixOfEdges() {
-        var random: UInt64 = 0x7213_0EED
-        func next(_ bound: Int) -> Int {
-            random = random &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-            return Int((random >> 33) % UInt64(bound))
-        }
+        var random = TestRandom(seed: 0x7213_0EED)
         for _ in 0..<20_000 {
-            let text = (0..<next(8)).map { _ in Self.pieces[next(Self.pieces.count)] }.joined()
+            let text = (0..<random.next(8)).map { _ in Self.pieces[random.next(Self.pieces.count)] }.joined()
             for (set, characters) in Self.sets {
                 let expected = text.trimmingCharacters(in: characters)
                 #expect(text.trimmed(set) == expected, "\(set) \(text.unicodeScalars.map { $0.value })")
