@@ -89,38 +89,13 @@ public struct StateFile: StateStore {
 
     /// `load` without the journal.
     private static func loadSnapshot(path: String, now: Date) throws(StateFileError) -> LoadResult {
-        let bytes: [UInt8]
-        switch StateFileIO.readAll(path: path) {
-        case .success(let read): bytes = read
-        case .failure(let error) where error.code == ENOENT:
+        guard let bytes = try readSnapshot(path: path) else {
             return LoadResult(document: StateDocument(), outcome: .missing)
-        case .failure(let error): throw .readFailed(path: path, reason: StateFileIO.message(error.code))
         }
-        if let document = StateCoding.decodeFast(bytes) {
-            return LoadResult(document: document, outcome: .loaded)
-        }
-        let data = Data(bytes)
         let reason: String
-        do {
-            if bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) {
-                reason = "the file is empty"
-            } else if let version = try StateCoding.probeVersion(data) {
-                if version > StateDocument.currentVersion {
-                    throw StateFileError.newerVersion(
-                        found: version, supported: StateDocument.currentVersion, path: path)
-                }
-                if version < 1 {
-                    reason = "unknown format version \(version)"
-                } else {
-                    return LoadResult(document: try StateCoding.decode(data), outcome: .loaded)
-                }
-            } else {
-                reason = "missing key \"version\""
-            }
-        } catch let error as StateFileError {
-            throw error
-        } catch {
-            reason = StateCoding.reason(for: error)
+        switch try decodeSnapshot(bytes, path: path) {
+        case .document(let document): return LoadResult(document: document, outcome: .loaded)
+        case .corrupt(let why): reason = why
         }
         let destination = try moveAside(path: path, now: now)
         let report =
@@ -177,34 +152,48 @@ public struct StateFile: StateStore {
     }
 
     private static func inspectSnapshot(path: String) throws(StateFileError) -> StateDocument? {
-        let bytes: [UInt8]
+        guard let bytes = try readSnapshot(path: path) else { return nil }
+        switch try decodeSnapshot(bytes, path: path) {
+        case .document(let document): return document
+        case .corrupt(let reason):
+            // `load` moves such a file aside: say so rather than show what the daemon will discard.
+            throw .readFailed(path: path, reason: "the file is corrupt (\(reason)); ssowatch run moves it aside")
+        }
+    }
+
+    /// The state file's bytes; `nil` when there is no file.
+    private static func readSnapshot(path: String) throws(StateFileError) -> [UInt8]? {
         switch StateFileIO.readAll(path: path) {
-        case .success(let read): bytes = read
+        case .success(let bytes): return bytes
         case .failure(let error) where error.code == ENOENT: return nil
         case .failure(let error): throw .readFailed(path: path, reason: StateFileIO.message(error.code))
         }
-        if let document = StateCoding.decodeFast(bytes) { return document }
+    }
+
+    /// What a state file's bytes hold, for `load` and `inspect` alike.
+    private enum Snapshot {
+        case document(StateDocument)
+        /// Why the file cannot be used: one short line.
+        case corrupt(String)
+    }
+
+    /// Decodes a state file: `StateJSONReader` first, then `JSONDecoder` for anything it leaves.
+    /// - Throws: `StateFileError.newerVersion` for a file written by a newer ssowatch.
+    private static func decodeSnapshot(_ bytes: [UInt8], path: String) throws(StateFileError) -> Snapshot {
+        if let document = StateCoding.decodeFast(bytes) { return .document(document) }
+        if bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return .corrupt("the file is empty") }
         let data = Data(bytes)
         do {
-            if let version = try StateCoding.probeVersion(data) {
-                if version > StateDocument.currentVersion {
-                    throw StateFileError.newerVersion(
-                        found: version, supported: StateDocument.currentVersion, path: path)
-                }
-                if version < 1 {
-                    // `load` moves such a file aside: say so rather than show what the daemon will discard.
-                    throw StateFileError.readFailed(
-                        path: path,
-                        reason: "the file is corrupt (unknown format version \(version)); ssowatch run moves it aside")
-                }
+            guard let version = try StateCoding.probeVersion(data) else { return .corrupt("missing key \"version\"") }
+            if version > StateDocument.currentVersion {
+                throw StateFileError.newerVersion(found: version, supported: StateDocument.currentVersion, path: path)
             }
-            return try StateCoding.decode(data)
+            if version < 1 { return .corrupt("unknown format version \(version)") }
+            return .document(try StateCoding.decode(data))
         } catch let error as StateFileError {
             throw error
         } catch {
-            throw .readFailed(
-                path: path,
-                reason: "the file is corrupt (\(StateCoding.reason(for: error))); ssowatch run moves it aside")
+            return .corrupt(StateCoding.reason(for: error))
         }
     }
 
