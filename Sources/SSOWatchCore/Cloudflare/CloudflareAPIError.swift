@@ -34,17 +34,8 @@ public struct RateLimitStatus: Sendable, Equatable {
         var remaining: Int?
         var reset: Int?
         for part in header.split(separator: ";") {
-            // Trims `CharacterSet.whitespaces` (Zs and tab) scalar by scalar, as Foundation does, without
-            // Foundation: this runs on every poll.
-            let scalars = part.unicodeScalars
-            let isBlank = { (scalar: Unicode.Scalar) in
-                scalar.isASCII
-                    ? scalar == " " || scalar == "\t" : scalar.properties.generalCategory == .spaceSeparator
-            }
-            guard let first = scalars.firstIndex(where: { !isBlank($0) }),
-                let last = scalars.lastIndex(where: { !isBlank($0) })
-            else { continue }
-            let pair = String(scalars[first...last]).split(separator: "=", maxSplits: 1)
+            // `trimmed` rather than Foundation's trimming: this runs on every poll.
+            let pair = part.trimmed(.whitespaces).split(separator: "=", maxSplits: 1)
             guard pair.count == 2 else { continue }
             switch pair[0] {
             case "r": remaining = Int(pair[1])

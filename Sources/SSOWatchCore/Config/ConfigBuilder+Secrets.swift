@@ -81,7 +81,7 @@ extension ConfigBuilder {
         guard let value = environment[name] else {
             throw error(entry.line, "environment variable \(name) (from `\(entry.key)`) is not set")
         }
-        let trimmed = value.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = value.trimmed(.whitespacesAndNewlines)
         guard !trimmed.isEmpty else {
             throw error(entry.line, "environment variable \(name) (from `\(entry.key)`) is empty")
         }

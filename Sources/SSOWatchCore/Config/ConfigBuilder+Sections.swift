@@ -115,7 +115,7 @@ extension ConfigBuilder {
     /// The daemon's token, else `CLOUDFLARE_API_TOKEN`, with a source that says where it came from.
     func inheritedToken(daemon: DaemonConfig) -> Secret? {
         if let token = daemon.apiToken { return Secret(token.value, source: "[daemon] " + token.source) }
-        let fromEnvironment = environment["CLOUDFLARE_API_TOKEN"]?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let fromEnvironment = environment["CLOUDFLARE_API_TOKEN"]?.trimmed(.whitespacesAndNewlines)
         guard let fromEnvironment, !fromEnvironment.isEmpty else { return nil }
         return Secret(fromEnvironment, source: "env CLOUDFLARE_API_TOKEN")
     }

@@ -51,14 +51,14 @@ public enum ValueParsers {
     /// Splits a comma-separated list, trimming each item and dropping empty ones.
     public static func list(_ text: String) -> [String] {
         text.split(separator: ",", omittingEmptySubsequences: false)
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmed(.whitespaces) }
             .filter { !$0.isEmpty }
     }
 
     /// Parses a percentage such as `10%` or `12.5%` into a fraction (`0.1`, `0.125`).
     public static func percentage(_ text: String) -> Double? {
         guard text.hasSuffix("%") else { return nil }
-        let number = text.dropLast().trimmingCharacters(in: .whitespaces)
+        let number = text.dropLast().trimmed(.whitespaces)
         guard !number.isEmpty, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }),
             let value = Double(number), value.isFinite
         else { return nil }
@@ -76,8 +76,8 @@ public enum ValueParsers {
     public static func rateLimit(_ text: String) -> RateLimit? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return nil }
-        let count = parts[0].trimmingCharacters(in: .whitespaces)
-        let window = parts[1].trimmingCharacters(in: .whitespaces)
+        let count = parts[0].trimmed(.whitespaces)
+        let window = parts[1].trimmed(.whitespaces)
         guard let requests = integer(count), requests >= 1, let seconds = duration(window), seconds > 0 else {
             return nil
         }

@@ -56,7 +56,7 @@ public enum ResponseClassifier {
     /// (epoch milliseconds), then `Retry-After` (seconds or an HTTP date); 5 s when none is given.
     static func retryDelay(type: WebhookType, headers: [(String, String)], body: [UInt8], now: Date) -> TimeInterval {
         func header(_ name: String) -> String? {
-            headers.first { $0.0.lowercased() == name }?.1.trimmingCharacters(in: .whitespaces)
+            headers.first { $0.0.lowercased() == name }?.1.trimmed(.whitespaces)
         }
         var delay: TimeInterval?
         if type == .discord, let json = jsonObject(body), let seconds = number(json["retry_after"]) {

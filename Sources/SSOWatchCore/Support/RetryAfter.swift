@@ -8,7 +8,7 @@ public enum RetryAfter {
 
     /// The delay the header asks for, in seconds (`0...maximum`), or `nil` when it is unusable.
     public static func parse(_ value: String, now: Date) -> TimeInterval? {
-        let trimmed = value.trimmingCharacters(in: .whitespaces)
+        let trimmed = value.trimmed(.whitespaces)
         if let seconds = Double(trimmed), seconds.isFinite, seconds >= 0 {
             return min(seconds, maximum)
         }
