@@ -1,16 +1,13 @@
 import Foundation
 
 /// Writes a `StateDocument` as exactly the bytes `StateCoding.encode` produces (keys sorted by their UTF-8
-/// bytes, no whitespace, `/` unescaped, dates as seconds since 2001-01-01), straight into one byte array.
+/// bytes, no whitespace, `/` unescaped, dates as seconds since 2001-01-01), and the state journal's lines.
 ///
-/// The daemon rewrites the whole state file before every delivery and on every flush. With thousands of
-/// accounts `JSONEncoder`, which builds a tree of boxed values and then serialises it, dominated the CPU
-/// profile and the time from a poll to its notification (BENCHMARKS.md); this writer does the same work
-/// several times faster and without the intermediate tree. `StateJSONWriterTests` compares its output with
+/// With thousands of accounts `JSONEncoder`, which builds a tree of boxed values and then serialises it,
+/// dominated the CPU profile of the state writes (BENCHMARKS.md); this writer does the same work several
+/// times faster and without the intermediate tree. `StateJSONWriterTests` compares its output with
 /// `StateCoding.encode` byte for byte. Keys are written in sorted order by hand: keep them so when adding one.
 enum StateJSONWriter {
-    /// The document's JSON, or `nil` when it holds a value JSON cannot express (a non-finite date), for which
-    /// the caller falls back to `StateCoding.encode` and its error.
     /// Writes the document's JSON (the bytes of `encode`) to `sink` in pieces of about `chunkSize` bytes (one
     /// account at a time), so a state file of tens of megabytes is never held in memory whole. Returns false
     /// when the document holds a value JSON cannot express (see `encode`): what `sink` got is then incomplete.
@@ -31,6 +28,9 @@ enum StateJSONWriter {
         return complete
     }
 
+    /// The document's JSON in one array, or `nil` when it holds a value JSON cannot express (a non-finite
+    /// date). `StateFile.save` uses `write`; this whole-document form is what `StateJSONWriterTests` compare
+    /// with `StateCoding.encode`.
     static func encode(_ document: StateDocument) -> [UInt8]? {
         var writer = Writer()
         // About 430 bytes a connector with a short history: one allocation, no regrowth to twice the size.
