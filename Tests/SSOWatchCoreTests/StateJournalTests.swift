@@ -201,6 +201,37 @@ private typealias F = MonitorFixtures
         }
     }
 
+    @Test func anUnreadableJournalStopsTheStartAndIsNamed() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let journal = StateJournal.path(for: path)
+            try StateFile.save(Self.document(), path: path)
+            // A directory where the journal should be: unreadable even for root.
+            try FileManager.default.createDirectory(atPath: journal, withIntermediateDirectories: false)
+            #expect {
+                try StateFile.load(path: path)
+            } throws: { error in
+                guard case .readFailed(let failed, let reason) = error as? StateFileError else { return false }
+                return failed == journal && reason.lowercased().contains("directory")
+            }
+            #expect(FileManager.default.fileExists(atPath: path), "the state file is left in place")
+        }
+    }
+
+    @Test func statusReadsAroundADamagedJournalWithoutMovingIt() throws {
+        try F.withTemporaryDirectory { directory in
+            let (path, _, first, _) = try Self.journaledTransition(in: directory)
+            let journal = StateJournal.path(for: path)
+            var lines = try Self.lines(journal)
+            lines[1] = "{\"accounts\":{\"x\":1}}"
+            lines.append(lines[1])
+            let damaged = Data((lines.joined(separator: "\n") + "\n").utf8)
+            try damaged.write(to: URL(fileURLWithPath: journal))
+            #expect(try StateFile.inspect(path: path) == first, "what precedes the damage")
+            #expect(try Data(contentsOf: URL(fileURLWithPath: journal)) == damaged, "left for the daemon to report")
+        }
+    }
+
     @Test func aJournalFromANewerVersionIsRefusedAndLeftUntouched() throws {
         try F.withTemporaryDirectory { directory in
             let path = directory + "/state.json"
