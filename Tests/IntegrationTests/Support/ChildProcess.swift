@@ -51,10 +51,15 @@ struct SpawnedChild {
         defer { posix_spawn_file_actions_destroy(&actions) }
         // These three and nothing else survive into the child: not the parent's ends of these pipes, nor
         // any descriptor another test opened in the meantime.
-        posix_spawn_file_actions_adddup2(&actions, input.read, STDIN_FILENO)
-        posix_spawn_file_actions_adddup2(&actions, output.write, STDOUT_FILENO)
-        posix_spawn_file_actions_adddup2(&actions, error.write, STDERR_FILENO)
-        ssowatch_spawn_file_actions_addclosefrom(&actions, 3)
+        let prepared = [
+            posix_spawn_file_actions_adddup2(&actions, input.read, STDIN_FILENO),
+            posix_spawn_file_actions_adddup2(&actions, output.write, STDOUT_FILENO),
+            posix_spawn_file_actions_adddup2(&actions, error.write, STDERR_FILENO),
+            ssowatch_spawn_file_actions_addclosefrom(&actions, 3),
+        ]
+        if let failed = prepared.first(where: { $0 != 0 }) {
+            throw HarnessError("could not prepare the child's descriptors: \(String(cString: strerror(failed)))")
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
