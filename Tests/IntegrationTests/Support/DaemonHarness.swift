@@ -268,6 +268,14 @@ struct StatusOutput: Sendable {
     func account(_ name: String) -> Account? { accounts.first { $0.name == name } }
 
     func connector(_ id: String) -> Connector? { connectors.first { $0.id == id } }
+
+    /// The webhook called `name`, or a harness error naming the ones there are.
+    func webhook(_ name: String) throws -> Webhook {
+        guard let webhook = webhooks.first(where: { $0.name == name }) else {
+            throw HarnessError("`ssowatch status --json` lists no webhook \(name): \(webhooks.map(\.name))")
+        }
+        return webhook
+    }
 }
 
 /// A `generic` webhook request (SPEC §5) as the tests read it.

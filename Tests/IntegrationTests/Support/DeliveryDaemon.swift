@@ -70,29 +70,6 @@ struct TestWebhook: Sendable, CustomStringConvertible {
     var description: String { "\(name) (\(type))" }
 }
 
-/// `ssowatch status --json`, decoded.
-struct StatusJSON: Decodable, Sendable {
-    struct Webhook: Decodable, Sendable {
-        var name: String
-        var type: String?
-        var host: String?
-        var queued: Int
-        var failing: Bool
-        var lastError: String?
-    }
-
-    var webhooks: [Webhook]
-    var outbox: Int
-
-    /// The webhook called `name`, or a harness error naming the ones there are.
-    func webhook(_ name: String) throws -> Webhook {
-        guard let webhook = webhooks.first(where: { $0.name == name }) else {
-            throw HarnessError("`ssowatch status --json` lists no webhook \(name): \(webhooks.map(\.name))")
-        }
-        return webhook
-    }
-}
-
 /// A running `ssowatch run` watching `TestAccount.prod` on a simulator, whose connectors start
 /// `pending` and have already been seen once (the silent baseline), so every `flip` is one event.
 /// Notifications go to local receivers; `NOTIFY_SOCKET` is a socket in `directory`.
@@ -168,16 +145,10 @@ struct DeliveryDaemon: Sendable {
     }
 
     /// Runs `ssowatch status --json` against the daemon's configuration.
-    func status() async throws -> (json: StatusJSON, result: CommandResult) {
+    func status() async throws -> (json: StatusOutput, result: CommandResult) {
         let result = try await runSSOWatch(["status", "--json", "--config", configPath], timeout: .seconds(30))
         guard result.status == 0 else { throw HarnessError("`ssowatch status --json` failed: \(result)") }
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        do {
-            return (try decoder.decode(StatusJSON.self, from: Data(result.stdout.utf8)), result)
-        } catch {
-            throw HarnessError("`ssowatch status --json` printed something undecodable (\(error)): \(result)")
-        }
+        return (try StatusOutput(parsing: result.stdout), result)
     }
 
     /// Rewrites the configuration with `webhooks`, sends SIGHUP and waits for the `READY=1` that ends
