@@ -20,11 +20,13 @@ public enum Fault: Sendable {
     case dropConnection
     /// HTTP 200 with valid JSON that is not a Cloudflare envelope.
     case notEnvelope
+    /// The normal answer's head, then silence: the body never comes and the connection stays open.
+    case headThenSilence
 }
 
 extension Fault {
-    /// The response for every fault except `.slow` and `.dropConnection`, which change how the normal
-    /// answer is delivered instead.
+    /// The response for every fault except `.slow`, `.dropConnection` and `.headThenSilence`, which
+    /// change how the normal answer is delivered instead.
     func response(rateLimitHeaders: [(String, String)]) -> ServerResponse? {
         let json = ("Content-Type", "application/json")
         switch self {
@@ -59,7 +61,7 @@ extension Fault {
             return ServerResponse(
                 status: 200, headers: [json] + rateLimitHeaders,
                 body: "{\"status\":\"ok\",\"data\":[{\"name\":\"not a Cloudflare envelope\"}]}")
-        case .slow, .dropConnection:
+        case .slow, .dropConnection, .headThenSilence:
             return nil
         }
     }

@@ -23,11 +23,16 @@ enum ServerAction: Sendable {
     case respond(ServerResponse, delay: Duration?)
     /// Close the connection without answering.
     case drop
+    /// Send the response head (with the body's `Content-Length`), then nothing, and keep the connection
+    /// open: what a stuck proxy, a load balancer or a lost NAT mapping looks like to a client.
+    case headThenSilence(ServerResponse)
 
     /// The status that will be sent, or `nil` for a dropped connection.
     var status: Int? {
-        if case .respond(let response, _) = self { return response.status }
-        return nil
+        switch self {
+        case .respond(let response, _), .headThenSilence(let response): response.status
+        case .drop: nil
+        }
     }
 }
 
@@ -185,10 +190,15 @@ private final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelH
                 self.pendingResponse = nil
                 self.write(response, for: head, context: context)
             }
+        case .headThenSilence(let response):
+            write(response, for: head, context: context, headOnly: true)
         }
     }
 
-    private func write(_ response: ServerResponse, for request: HTTPRequestHead, context: ChannelHandlerContext) {
+    private func write(
+        _ response: ServerResponse, for request: HTTPRequestHead, context: ChannelHandlerContext,
+        headOnly: Bool = false
+    ) {
         var headers = HTTPHeaders(response.headers)
         let bodyBuffer = context.channel.allocator.buffer(string: response.body)
         headers.replaceOrAdd(name: "Content-Length", value: String(bodyBuffer.readableBytes))
@@ -200,6 +210,10 @@ private final class HTTPRequestHandler: ChannelInboundHandler, RemovableChannelH
         }
         let head = HTTPResponseHead(
             version: request.version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        guard !headOnly else {
+            context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+            return
+        }
         context.write(wrapOutboundOut(.head(head)), promise: nil)
         if bodyBuffer.readableBytes > 0 && request.method != .HEAD {
             context.write(wrapOutboundOut(.body(.byteBuffer(bodyBuffer))), promise: nil)

@@ -38,6 +38,8 @@ extension SimulatorState {
             switch fault {
             case .dropConnection:
                 return .drop
+            case .headThenSilence:
+                return .headThenSilence(answer(request, token: token, reply: &reply, now: now))
             case .slow(let seconds):
                 let delay = Duration.milliseconds(Int64((seconds * 1000).rounded()))
                 return .respond(answer(request, token: token, reply: &reply, now: now), delay: delay)

@@ -14,12 +14,25 @@ public final class WebhookReceiver: Sendable {
         public var headers: [(String, String)]
         /// The body text.
         public var body: String
+        /// How the response is sent.
+        public var pace: Pace
+
+        /// How a response is sent.
+        public enum Pace: Sendable {
+            /// At once.
+            case immediate
+            /// Whole, after a delay (the connection is busy meanwhile).
+            case after(Duration)
+            /// The head, then nothing, with the connection left open.
+            case headThenSilence
+        }
 
         /// Creates a response.
-        public init(status: Int, headers: [(String, String)] = [], body: String = "") {
+        public init(status: Int, headers: [(String, String)] = [], body: String = "", pace: Pace = .immediate) {
             self.status = status
             self.headers = headers
             self.body = body
+            self.pace = pace
         }
 
         /// Slack's answer: 200 `ok`.
@@ -155,9 +168,9 @@ public final class WebhookReceiver: Sendable {
                     let response = state.queue[0].response
                     state.queue[0].remaining -= 1
                     if state.queue[0].remaining == 0 { state.queue.removeFirst() }
-                    action = .respond(ServerResponse(response), delay: nil)
+                    action = Self.action(response)
                 } else {
-                    action = .respond(ServerResponse(state.defaultResponse), delay: nil)
+                    action = Self.action(state.defaultResponse)
                 }
                 var recorded = request
                 recorded.responseStatus = action.status
@@ -167,6 +180,14 @@ public final class WebhookReceiver: Sendable {
             callback?(recorded)
             counter.increment()
             return action
+        }
+
+        private static func action(_ response: Response) -> ServerAction {
+            switch response.pace {
+            case .immediate: .respond(ServerResponse(response), delay: nil)
+            case .after(let delay): .respond(ServerResponse(response), delay: delay)
+            case .headThenSilence: .headThenSilence(ServerResponse(response))
+            }
         }
     }
 }

@@ -42,6 +42,10 @@ import Testing
             shortReason: "no response from 127.0.0.1 within 1s", detail: "no response from 127.0.0.1 within 1s",
             level: "warning"),
         PollFault(
+            name: "head, then silence", trigger: .fault(.headThenSilence),
+            shortReason: "no response from 127.0.0.1 within 1s", detail: "no response from 127.0.0.1 within 1s",
+            level: "warning"),
+        PollFault(
             name: "dropped connection", trigger: .fault(.dropConnection),
             shortReason: "connection to 127.0.0.1 failed", detail: "connection to 127.0.0.1 failed", level: "warning"),
         PollFault(

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Synchronization
 
 /// One HTTP request, as ssowatch's code describes it (independent of the HTTP library).
 public struct HTTPRequestSpec: Sendable {
@@ -126,14 +127,23 @@ public final class AsyncHTTPTransport: HTTPTransport {
         if let body = request.body {
             outgoing.body = .bytes(ByteBuffer(bytes: body))
         }
-        let deadline = TimeAmount.milliseconds(Int64((request.timeout * 1000).rounded(.up)))
+        let timeout = TimeAmount.milliseconds(Int64((request.timeout * 1000).rounded(.up)))
+        let deadline = NIODeadline.now() + timeout
+        let (client, limit, prepared) = (self.client, maxResponseBytes, outgoing)
         do {
-            let response = try await client.execute(outgoing, timeout: deadline)
-            let buffer = try await response.body.collect(upTo: maxResponseBytes)
-            return HTTPResponseSpec(
-                status: Int(response.status.code),
-                headers: response.headers.map { (name: $0.name, value: $0.value) },
-                body: Array(buffer.readableBytesView))
+            // AsyncHTTPClient's deadline ends with the response head; the body of a peer that sends its
+            // head and then nothing would be read forever. One deadline covers connect, head and body
+            // (docs/CONFIGURATION.md, `request_timeout` and `timeout`).
+            return try await withDeadline(seconds: request.timeout) {
+                let response = try await client.execute(prepared, deadline: deadline)
+                let buffer = try await response.body.collect(upTo: limit)
+                return HTTPResponseSpec(
+                    status: Int(response.status.code),
+                    headers: response.headers.map { (name: $0.name, value: $0.value) },
+                    body: Array(buffer.readableBytesView))
+            }
+        } catch is DeadlineExceeded {
+            throw .timeout(host: host, seconds: request.timeout)
         } catch let error as HTTPClientError {
             if [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout].contains(error) {
                 throw .timeout(host: host, seconds: request.timeout)
@@ -160,6 +170,96 @@ public final class AsyncHTTPTransport: HTTPTransport {
         if let error = error as? IOError { return error.description }
         if let error = error as? ChannelError { return String(describing: error) }
         return String(describing: type(of: error))
+    }
+}
+
+/// The error `withDeadline` throws when the operation outlived its deadline.
+struct DeadlineExceeded: Error {}
+
+/// Runs `operation` and returns its result, or throws `DeadlineExceeded` once `seconds` have passed,
+/// whichever comes first. On the deadline the operation's task is cancelled and *not* awaited: an
+/// operation that ignores cancellation cannot hold its caller past the deadline (its late result is
+/// dropped). Cancelling the caller cancels the operation.
+func withDeadline<T: Sendable>(
+    seconds: TimeInterval, _ operation: @escaping @Sendable () async throws -> T
+) async throws -> T {
+    let race = DeadlineRace<T>()
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<T, any Error>) in
+            race.start(continuation)
+            let work = Task {
+                do {
+                    race.finish(.success(try await operation()))
+                } catch {
+                    race.finish(.failure(error))
+                }
+            }
+            let timer = Task {
+                try? await Task.sleep(for: .milliseconds(Int64((seconds * 1000).rounded(.up))))
+                if !Task.isCancelled, race.finish(.failure(DeadlineExceeded())) { work.cancel() }
+            }
+            race.setTasks(work: work, timer: timer)
+        }
+    } onCancel: {
+        race.cancel()
+    }
+}
+
+/// The shared state of one `withDeadline` call: the first of result, deadline and cancellation wins.
+private final class DeadlineRace<T: Sendable>: Sendable {
+    private struct State {
+        var continuation: CheckedContinuation<T, any Error>?
+        var finished = false
+        var cancelled = false
+        var work: Task<Void, Never>?
+        var timer: Task<Void, Never>?
+    }
+    private let state = Mutex(State())
+
+    func start(_ continuation: CheckedContinuation<T, any Error>) {
+        let cancelled = state.withLock { state in
+            state.continuation = continuation
+            return state.cancelled
+        }
+        if cancelled { finish(.failure(CancellationError())) }
+    }
+
+    func setTasks(work: Task<Void, Never>, timer: Task<Void, Never>) {
+        let finished = state.withLock { state in
+            state.work = work
+            state.timer = timer
+            return state.finished
+        }
+        if finished {
+            // Already resumed (a cancellation before the tasks existed): nothing is waiting for them.
+            work.cancel()
+            timer.cancel()
+        }
+    }
+
+    /// Resumes the caller unless something else already did; returns whether this call did.
+    @discardableResult
+    func finish(_ result: Result<T, any Error>) -> Bool {
+        let (continuation, timer) = state.withLock {
+            state -> (CheckedContinuation<T, any Error>?, Task<Void, Never>?) in
+            guard !state.finished, let continuation = state.continuation else { return (nil, nil) }
+            state.finished = true
+            state.continuation = nil
+            return (continuation, state.timer)
+        }
+        guard let continuation else { return false }
+        timer?.cancel()
+        continuation.resume(with: result)
+        return true
+    }
+
+    func cancel() {
+        let work = state.withLock { state in
+            state.cancelled = true
+            return state.work
+        }
+        work?.cancel()
+        finish(.failure(CancellationError()))
     }
 }
 
