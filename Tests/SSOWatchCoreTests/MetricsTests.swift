@@ -208,7 +208,7 @@ import Testing
     @Test func labelValuesAreEscaped() throws {
         var gauges = StateGauges()
         gauges.accounts["x"] = StateGauges.Account(
-            name: "prod", consecutiveFailures: 2,
+            name: "prod", consecutiveFailures: 2, overdue: true, lastSuccess: 1_764_410_400,
             connectors: [.init(id: "c\"1", domain: "a\\b\nc.example.com", status: "failed", since: 5)])
         var text = ""
         gauges.render(into: &text)
@@ -217,6 +217,8 @@ import Testing
                 #"ssowatch_connector_status{account="prod",connector="c\"1",domain="a\\b\nc.example.com","#
                     + #"status="failed"} 1"#))
         #expect(text.contains("ssowatch_account_consecutive_failures{account=\"prod\"} 2\n"))
+        #expect(text.contains("ssowatch_account_overdue{account=\"prod\"} 1\n"))
+        #expect(text.contains("ssowatch_account_last_success_timestamp_seconds{account=\"prod\"} 1764410400\n"))
         #expect(text.split(separator: "\n").allSatisfy { $0.hasPrefix("#") || $0.hasPrefix("ssowatch_") })
     }
 }

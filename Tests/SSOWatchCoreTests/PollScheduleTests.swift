@@ -47,6 +47,56 @@ import Testing
         #expect(abs(now.timeIntervalSince(start) - 299.7) < 1e-3)
     }
 
+    /// Starts requests as fast as `budget` allows from `start` for `duration` seconds; returns their times.
+    static func drain(_ budget: inout TokenBudget, from start: Date, for duration: TimeInterval) -> [Date] {
+        var now = start
+        var starts: [Date] = []
+        while now.timeIntervalSince(start) < duration {
+            now = now.addingTimeInterval(budget.wait(at: now))
+            guard now.timeIntervalSince(start) < duration else { break }
+            budget.consume(at: now)
+            starts.append(now)
+        }
+        return starts
+    }
+
+    @Test func aLowerRateLimitAppliesAtOnceCountingTheRequestsAlreadyMade() {
+        var budget = TokenBudget(limit: RateLimit(requests: 1000, window: 300), now: start)
+        let before = Self.drain(&budget, from: start, for: 119.9)
+        #expect(before.count == 400)
+        let reload = start.addingTimeInterval(120)
+        let lower = RateLimit(requests: 10, window: 300)
+        budget = budget.withLimit(lower)
+        #expect(budget.spacing == 30)
+        let after = Self.drain(&budget, from: reload, for: 900)
+        #expect(!after.isEmpty)
+        // Every request made under the new limit sees at most 10 starts (itself included) in the 300 s
+        // before it, counting those made under the old one.
+        let all = before + after
+        for request in after {
+            let inWindow = all.filter { $0 > request.addingTimeInterval(-300) && $0 <= request }.count
+            #expect(inWindow <= 10, "\(inWindow) requests in the window ending at \(request)")
+        }
+        // The 10th latest old request was at 117 s, so the first new one waits until 417 s.
+        #expect(abs((after.first?.timeIntervalSince(start) ?? 0) - 417) < 1e-3)
+    }
+
+    @Test func aHigherRateLimitAppliesAtOnce() {
+        var budget = TokenBudget(limit: RateLimit(requests: 2, window: 3600), now: start)
+        budget.consume(at: start)
+        #expect(budget.wait(at: start.addingTimeInterval(60)) == 1740, "the old spacing: 30 min")
+        budget = budget.withLimit(RateLimit(requests: 1000, window: 300))
+        #expect(budget.wait(at: start.addingTimeInterval(60)) == 0, "the new spacing of 0.3 s has passed")
+    }
+
+    @Test func aPauseCarriesOverAReload() {
+        var budget = TokenBudget(limit: RateLimit(requests: 1000, window: 300), now: start)
+        budget.rateLimited(retryAfter: 42, at: start)
+        budget = budget.withLimit(RateLimit(requests: 500, window: 300))
+        #expect(budget.wait(at: start) == 42)
+        #expect(budget.withLimit(RateLimit(requests: 500, window: 300)) == budget)
+    }
+
     @Test func rateLimitPausesTheTokenForRetryAfter() {
         var budget = TokenBudget(limit: RateLimit(requests: 1000, window: 300), now: start)
         let pause = budget.rateLimited(retryAfter: 42, at: start)

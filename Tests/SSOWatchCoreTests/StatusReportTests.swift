@@ -28,7 +28,7 @@ private typealias F = MonitorFixtures
                     connectors: ["7d1f": connector]),
                 Self.stagingID: AccountState(
                     accountID: Self.stagingID, name: "staging", lastPoll: F.at(-0.75), lastError: "HTTP 403",
-                    consecutiveFailures: 2),
+                    consecutiveFailures: 2, overdue: true),
             ],
             outbox: [OutboxEntry(event: F.event(.pending), webhook: "audit", enqueuedAt: F.t0)],
             webhooks: ["audit": WebhookDeliveryState(lastError: "HTTP 500", failing: true)])
@@ -45,6 +45,7 @@ private typealias F = MonitorFixtures
                   "last_poll": "2026-11-29T10:15:00Z",
                   "last_success": "2026-11-29T10:15:00Z",
                   "last_error": null,
+                  "overdue": false,
                   "connectors": 1
                 },
                 {
@@ -54,6 +55,7 @@ private typealias F = MonitorFixtures
                   "last_poll": "2026-11-29T10:14:59Z",
                   "last_success": null,
                   "last_error": "HTTP 403",
+                  "overdue": true,
                   "connectors": 0
                 }
               ],

@@ -145,6 +145,21 @@ private typealias F = MonitorFixtures
         #expect(twice.state.connectors.count == 2)
     }
 
+    @Test func anIncompleteListMarksNoConnectorMissing() {
+        let baseline = F.poll(nil, baselineList).state
+        var state = baseline
+        for round in 1...3 {
+            let partial = TransitionEngine.apply(
+                previous: state, connectors: [baselineList[0]], accountName: "prod", accountID: F.accountID,
+                now: F.at(300 * Double(round)), notifyOnFirstSeen: false, stuckAfter: nil, listIsComplete: false)
+            #expect(partial.events.isEmpty)
+            state = partial.state
+        }
+        #expect(state.connectors.count == 3)
+        #expect(state.connectors.values.allSatisfy { $0.missingCount == 0 })
+        #expect(state.connectors["b"]?.lastSeen == F.t0, "not seen since the baseline")
+    }
+
     @Test func oneEmptyAnswerNeverWipesAnAccount() {
         let baseline = F.poll(nil, baselineList).state
         let empty = F.poll(baseline, [], at: F.at(300))

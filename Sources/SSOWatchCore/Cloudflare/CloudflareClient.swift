@@ -8,6 +8,9 @@ public struct ConnectorList: Sendable, Equatable {
     public var rawResult: String { CloudflareClient.serializedResult(ofBody: body) }
     /// `result_info.total_count`, when present.
     public var totalCount: Int?
+    /// False when `totalCount` is larger than the number of connectors returned: the connectors not in
+    /// the list may exist all the same.
+    public var isComplete = true
     /// The `Ratelimit` header, when present.
     public var rateLimit: RateLimitStatus?
     /// Problems worth a warning that did not fail the request.
@@ -83,13 +86,14 @@ public struct CloudflareClient: Sendable {
         _ connectors: [Connector], returned: Int, totalCount: Int?, warnings: [String], response: HTTPResponseSpec
     ) -> ConnectorList {
         var warnings = warnings
-        if let totalCount, totalCount > returned {
+        let isComplete = totalCount.map { $0 <= returned } ?? true
+        if let totalCount, !isComplete {
             warnings.append(
                 "Cloudflare reports \(totalCount) connectors but returned \(returned); the list is not "
-                    + "paginated, so the rest cannot be fetched")
+                    + "paginated, so the rest cannot be fetched; connectors not in it are kept as they were")
         }
         return ConnectorList(
-            connectors: connectors, totalCount: totalCount,
+            connectors: connectors, totalCount: totalCount, isComplete: isComplete,
             rateLimit: response.header("Ratelimit").flatMap(RateLimitStatus.init(header:)), warnings: warnings,
             body: response.body)
     }

@@ -22,6 +22,10 @@ struct StateGauges: Sendable, Equatable {
     struct Account: Sendable, Equatable {
         var name: String
         var consecutiveFailures: Int
+        /// Whether its latest poll was declared overdue.
+        var overdue: Bool
+        /// Unix seconds of its latest successful poll, `nil` before the first.
+        var lastSuccess: Double?
         /// Sorted by domain, then id, so that the output is stable.
         var connectors: [Connector]
     }
@@ -45,11 +49,12 @@ struct StateGauges: Sendable, Equatable {
             }
         }
         return Account(
-            name: name, consecutiveFailures: state?.consecutiveFailures ?? 0,
+            name: name, consecutiveFailures: state?.consecutiveFailures ?? 0, overdue: state?.overdue ?? false,
+            lastSuccess: state?.lastSuccess.map { $0.timeIntervalSince1970.rounded(.down) },
             connectors: (connectors ?? []).sorted { ($0.domain, $0.id) < ($1.domain, $1.id) })
     }
 
-    /// Appends the three families in the Prometheus text format (version 0.0.4).
+    /// Appends the five families in the Prometheus text format (version 0.0.4).
     func render(into text: inout String) {
         let ordered = accounts.values.sorted { $0.name < $1.name }
         text += "# HELP ssowatch_connector_status Status of each SSO connector's domain verification: "
@@ -80,6 +85,20 @@ struct StateGauges: Sendable, Equatable {
         for account in ordered {
             text += "ssowatch_account_consecutive_failures{account=\"\(Self.escape(account.name))\"} "
             text += "\(account.consecutiveFailures)\n"
+        }
+        text += "# HELP ssowatch_account_overdue 1 while an account's latest poll outlived request_timeout plus "
+        text += "a margin and was cancelled, else 0.\n"
+        text += "# TYPE ssowatch_account_overdue gauge\n"
+        for account in ordered {
+            text += "ssowatch_account_overdue{account=\"\(Self.escape(account.name))\"} \(account.overdue ? 1 : 0)\n"
+        }
+        text += "# HELP ssowatch_account_last_success_timestamp_seconds Unix time of each account's latest "
+        text += "successful poll (absent before the first).\n"
+        text += "# TYPE ssowatch_account_last_success_timestamp_seconds gauge\n"
+        for account in ordered {
+            guard let lastSuccess = account.lastSuccess else { continue }
+            text += "ssowatch_account_last_success_timestamp_seconds{account=\"\(Self.escape(account.name))\"} "
+            text += "\(Int64(lastSuccess))\n"
         }
     }
 

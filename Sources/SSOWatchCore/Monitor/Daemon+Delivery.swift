@@ -52,17 +52,23 @@ extension Daemon {
         return cycle.count > Renderers.batchThreshold ? Array(cycle) : [head]
     }
 
+    /// Arms the delivery timer for the earliest work that can start: a retry of a webhook with nothing in
+    /// flight, or an entry's expiry. A webhook whose attempt is in flight wakes the daemon when it ends (or
+    /// is overdue), never through this timer: its head entry's retry time is in the past while it is being
+    /// retried, and counting it re-armed the timer at 0 s again and again.
     private func armDeliveryTimer(now: Date) {
         deliveryTimer?.cancel()
         deliveryTimer = nil
-        let expiry = state.outbox.map { $0.enqueuedAt.addingTimeInterval(configuration.daemon.deliveryMaxAge) }.min()
-        guard let wake = [state.nextRetryDate(), expiry].compactMap({ $0 }).min() else { return }
-        let delay = max(0, wake.timeIntervalSince(now))
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + delay, leeway: .milliseconds(50))
-        timer.setEventHandler { [unowned self] in self.pumpDeliveries() }
-        timer.resume()
-        deliveryTimer = timer
+        let busy = Set(deliveriesInFlight.keys)
+        let maxAge = configuration.daemon.deliveryMaxAge
+        let expiry = state.outbox.lazy.filter { !busy.contains($0.webhook) }.map {
+            $0.enqueuedAt.addingTimeInterval(maxAge)
+        }.min()
+        guard let wake = [state.nextRetryDate(excluding: busy), expiry].compactMap({ $0 }).min() else { return }
+        deliveryTimer = makeTimer(after: wake.timeIntervalSince(now), leeway: .milliseconds(50)) { [unowned self] in
+            self.deliveryTimerFirings += 1
+            self.pumpDeliveries()
+        }
     }
 
     private func startDelivery(to webhook: WebhookConfig, entries: [OutboxEntry]) {
@@ -71,13 +77,34 @@ extension Daemon {
         let requests = Renderers.renderer(for: webhook.type).render(
             message, context: RenderContext(webhook: webhook, now: now))
         let transport = dependencies.transport
-        let eventIDs = entries.map(\.event.id)
-        deliveriesInFlight[webhook.name] = Task {
+        // Each request of the message has the webhook's timeout.
+        let request = watchRequest(bound: webhook.timeout * Double(max(1, requests.count))) { [unowned self] id in
+            self.deliveryOverdue(webhook.name, requestID: id)
+        }
+        let requestID = request.id
+        let task = Task {
             let outcome = await Self.send(requests, to: webhook, transport: transport)
             self.queue.async {
-                self.finishDelivery(to: webhook, eventIDs: eventIDs, entries: entries, outcome: outcome)
+                self.finishDelivery(to: webhook.name, requestID: requestID, outcome: outcome)
             }
         }
+        deliveriesInFlight[webhook.name] = DeliveryInFlight(
+            request: request, task: task, webhook: webhook, entries: entries)
+    }
+
+    /// A delivery attempt outlived its `timeout` plus the margin: it is cancelled and counted as a failed
+    /// attempt (retried with the usual backoff); its answer, should one come, is discarded.
+    private func deliveryOverdue(_ webhookName: String, requestID: Int) {
+        guard case .running = lifecycle, let delivery = deliveriesInFlight[webhookName],
+            delivery.request.id == requestID
+        else { return }
+        delivery.task.cancel()
+        let elapsed = formatSeconds(dependencies.now().timeIntervalSince(delivery.request.started).rounded())
+        let reason =
+            "delivery attempt overdue: no answer \(elapsed) after it started (timeout is "
+            + "\(formatSeconds(delivery.webhook.timeout))); cancelled"
+        logger.error("\(reason)", metadata: ["webhook": "\(webhookName)", "host": "\(delivery.webhook.host)"])
+        finishDelivery(to: webhookName, requestID: requestID, outcome: .transient(reason: reason))
     }
 
     /// Sends the requests of one message in order; the first one that does not succeed decides.
@@ -103,11 +130,18 @@ extension Daemon {
         return .delivered
     }
 
-    private func finishDelivery(
-        to webhook: WebhookConfig, eventIDs: [String], entries: [OutboxEntry], outcome: DeliveryOutcome
-    ) {
+    private func finishDelivery(to webhookName: String, requestID: Int, outcome: DeliveryOutcome) {
         dispatchPrecondition(condition: .onQueue(queue))
-        deliveriesInFlight[webhook.name] = nil
+        guard let delivery = deliveriesInFlight[webhookName], delivery.request.id == requestID else {
+            logger.debug(
+                "discarding the late answer of a delivery attempt declared overdue",
+                metadata: ["webhook": "\(webhookName)"])
+            return
+        }
+        delivery.request.watch.cancel()
+        deliveriesInFlight[webhookName] = nil
+        let (webhook, entries) = (delivery.webhook, delivery.entries)
+        let eventIDs = entries.map(\.event.id)
         let now = dependencies.now()
         var metadata: Logger.Metadata = ["webhook": "\(webhook.name)", "host": "\(webhook.host)"]
         if entries.count == 1, let entry = entries.first {

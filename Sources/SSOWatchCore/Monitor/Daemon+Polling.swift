@@ -11,6 +11,11 @@ extension Daemon {
         let enabledIDs = Set(enabled.map(\.accountID))
         for (id, runtime) in accounts where !enabledIDs.contains(id) {
             runtime.timer?.cancel()
+            if let poll = runtime.poll {
+                // Its answer would be discarded; cancelling frees the request slot sooner.
+                poll.watch.cancel()
+                pollTasks[poll.id]?.cancel()
+            }
             accounts[id] = nil
             waiting.removeAll { $0 == id }
             logger.info("account no longer polled", metadata: ["account": "\(runtime.config.name)"])
@@ -23,9 +28,12 @@ extension Daemon {
         }
         var newBudgets: [String: TokenBudget] = [:]
         let now = dependencies.now()
-        for account in enabled {
+        for account in enabled where newBudgets[account.token.value] == nil {
+            // A kept token keeps its history, so a new `rate_limit` applies at once without letting the
+            // requests already made plus the next ones exceed it in any window.
             newBudgets[account.token.value] =
-                budgets[account.token.value] ?? TokenBudget(limit: configuration.daemon.rateLimit, now: now)
+                budgets[account.token.value].map { $0.withLimit(configuration.daemon.rateLimit) }
+                ?? TokenBudget(limit: configuration.daemon.rateLimit, now: now)
         }
         budgets = newBudgets
 
@@ -55,13 +63,9 @@ extension Daemon {
     func schedulePoll(_ accountID: String, after delay: TimeInterval) {
         guard case .running = lifecycle, var runtime = accounts[accountID] else { return }
         runtime.timer?.cancel()
-        let timer = DispatchSource.makeTimerSource(queue: queue)
         // A little leeway lets the kernel coalesce wake-ups; it never delays a poll noticeably.
         let leeway = DispatchTimeInterval.milliseconds(Int(min(1000, max(1, delay * 10))))
-        timer.schedule(deadline: .now() + delay, leeway: leeway)
-        timer.setEventHandler { [unowned self] in self.pollDue(accountID) }
-        timer.resume()
-        runtime.timer = timer
+        runtime.timer = makeTimer(after: delay, leeway: leeway) { [unowned self] in self.pollDue(accountID) }
         accounts[accountID] = runtime
     }
 
@@ -104,11 +108,9 @@ extension Daemon {
         budgetTimer?.cancel()
         budgetTimer = nil
         if let earliestWait, pollsInFlight < configuration.daemon.maxConcurrentRequests {
-            let timer = DispatchSource.makeTimerSource(queue: queue)
-            timer.schedule(deadline: .now() + earliestWait, leeway: .milliseconds(10))
-            timer.setEventHandler { [unowned self] in self.pumpPolls() }
-            timer.resume()
-            budgetTimer = timer
+            budgetTimer = makeTimer(after: earliestWait, leeway: .milliseconds(10)) { [unowned self] in
+                self.pumpPolls()
+            }
         }
     }
 
@@ -119,10 +121,13 @@ extension Daemon {
             baseURL: configuration.daemon.apiBaseURL, token: account.token, transport: dependencies.transport,
             timeout: configuration.daemon.requestTimeout)
         runtime.waitingForSlot = false
-        runtime.polling = true
-        pollsInFlight += 1
+        let poll = watchRequest(bound: configuration.daemon.requestTimeout) { [unowned self] id in
+            self.pollOverdue(accountID, requestID: id)
+        }
+        runtime.poll = poll
         logger.debug("polling", metadata: ["account": "\(account.name)"])
-        runtime.task = Task {
+        let requestID = poll.id
+        pollTasks[requestID] = Task {
             let started = ContinuousClock.now
             let result: Result<ConnectorList, CloudflareAPIError>
             do throws(CloudflareAPIError) {
@@ -131,33 +136,70 @@ extension Daemon {
                 result = .failure(error)
             }
             let duration = ContinuousClock.now - started
-            self.queue.async { self.finishPoll(account, result, duration: duration) }
+            self.queue.async { self.finishPoll(account, requestID: requestID, result, duration: duration) }
         }
         accounts[accountID] = runtime
     }
 
+    /// A poll outlived `request_timeout` plus the margin although every exchange has that deadline: it is
+    /// cancelled and abandoned (its answer, should one come, is discarded), recorded as a failed poll that
+    /// is `overdue`, and the account is polled again after the usual backoff.
+    private func pollOverdue(_ accountID: String, requestID: Int) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard case .running = lifecycle, let runtime = accounts[accountID], let poll = runtime.poll,
+            poll.id == requestID
+        else { return }
+        pollTasks.removeValue(forKey: requestID)?.cancel()
+        accounts[accountID]?.poll = nil
+        let account = runtime.config
+        let now = dependencies.now()
+        let elapsed = formatSeconds(now.timeIntervalSince(poll.started).rounded())
+        let reason =
+            "poll overdue: no answer \(elapsed) after its request started (request_timeout is "
+            + "\(formatSeconds(configuration.daemon.requestTimeout))); cancelled"
+        var updated = TransitionEngine.recordFailure(
+            previous: state.accountState(for: account), error: reason, now: now)
+        updated.overdue = true
+        state.accounts[accountID] = updated
+        changedAccounts.insert(accountID)
+        saveState()
+        let delay = PollSchedule.failureDelay(failures: updated.consecutiveFailures, interval: account.pollInterval)
+        logger.error(
+            "\(reason); polling again in \(formatSeconds(delay.rounded(.up)))",
+            metadata: ["account": "\(account.name)"])
+        recordOverduePollMetrics(account, started: poll.started, now: now)
+        statusTally?.update(accountID: accountID, state: updated)
+        publishStatus()
+        schedulePoll(accountID, after: delay)
+        pumpPolls()
+    }
+
     private func finishPoll(
-        _ account: AccountConfig, _ result: Result<ConnectorList, CloudflareAPIError>, duration: Duration = .zero
+        _ account: AccountConfig, requestID: Int, _ result: Result<ConnectorList, CloudflareAPIError>,
+        duration: Duration = .zero
     ) {
         dispatchPrecondition(condition: .onQueue(queue))
-        pollsInFlight -= 1
-        let isCurrent = accounts[account.accountID] != nil
-        if isCurrent {
-            accounts[account.accountID]?.polling = false
-            accounts[account.accountID]?.task = nil
-        }
-        // A reload removed the account while this request was in flight, and its state with it:
-        // recording the answer would put a stale account back into the state file.
-        if !isCurrent, !configuration.accounts.contains(where: { $0.accountID == account.accountID }) {
+        guard pollTasks.removeValue(forKey: requestID) != nil else {
             logger.debug(
-                "discarding a poll of an account no longer configured", metadata: ["account": "\(account.name)"])
+                "discarding the late answer of a poll declared overdue", metadata: ["account": "\(account.name)"])
+            return
+        }
+        // The account was removed, disabled or re-enabled by a reload while this request was in flight:
+        // its answer may be older than one already recorded, or put a removed account back into the state.
+        guard let poll = accounts[account.accountID]?.poll, poll.id == requestID else {
+            logger.debug(
+                "discarding a poll answer from before a reload", metadata: ["account": "\(account.name)"])
             recordPollMetrics(account, result, duration: duration)
             if case .stopping = lifecycle { finishStopIfIdle() } else { pumpPolls() }
             return
         }
+        poll.watch.cancel()
+        accounts[account.accountID]?.poll = nil
         let now = dependencies.now()
         let metadata: Logger.Metadata = ["account": "\(account.name)"]
-        let previous = state.accountState(for: account)
+        var previous = state.accountState(for: account)
+        let wasOverdue = previous.overdue
+        previous.overdue = false
         var nextDelay: TimeInterval
         switch result {
         case .success(let list):
@@ -169,7 +211,7 @@ extension Daemon {
             let outcome = TransitionEngine.apply(
                 previous: previous, connectors: list.connectors, account: account, now: now,
                 notifyOnFirstSeen: configuration.daemon.notifyOnFirstSeen,
-                stuckAfter: configuration.daemon.stuckAfter)
+                stuckAfter: configuration.daemon.stuckAfter, listIsComplete: list.isComplete)
             for warning in outcome.warnings { logger.warning("\(warning)", metadata: metadata) }
             let entries = Outbox.entries(
                 for: outcome.events, account: account, webhooks: configuration.webhooks, now: now)
@@ -182,7 +224,7 @@ extension Daemon {
             // Events must be on disk before any delivery starts (the outbox guarantee), and so must
             // a first baseline: were it lost to a crash, the next run would re-baseline silently and
             // a change in between would never be announced. The rest (poll times) waits for the flush.
-            if outcome.events.isEmpty && previous.baselineDone {
+            if outcome.events.isEmpty && previous.baselineDone && !wasOverdue {
                 markDirty()
             } else {
                 saveState()
@@ -194,7 +236,7 @@ extension Daemon {
             state.accounts[account.accountID] = TransitionEngine.recordFailure(
                 previous: previous, error: error.reason, now: now)
             changedAccounts.insert(account.accountID)
-            markDirty()
+            if wasOverdue { saveState() } else { markDirty() }
             let failures = state.accounts[account.accountID]?.consecutiveFailures ?? 1
             nextDelay = PollSchedule.failureDelay(failures: failures, interval: account.pollInterval)
             if error.isRateLimited, var budget = budgets[account.token.value] {
@@ -223,9 +265,7 @@ extension Daemon {
             finishStopIfIdle()
             return
         }
-        if isCurrent {
-            schedulePoll(account.accountID, after: nextDelay)
-        }
+        schedulePoll(account.accountID, after: nextDelay)
         pumpPolls()
         pumpDeliveries()
     }
@@ -272,14 +312,10 @@ extension Daemon {
     private func scheduleFlush() {
         guard flushTimer == nil else { return }
         if case .stopped = lifecycle { return }
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + flushDelay, leeway: .seconds(1))
-        timer.setEventHandler { [unowned self] in
+        flushTimer = makeTimer(after: flushDelay, leeway: .seconds(1)) { [unowned self] in
             self.flushTimer?.cancel()
             self.flushTimer = nil
             if self.stateDirty { self.saveState() }
         }
-        timer.resume()
-        flushTimer = timer
     }
 }

@@ -75,8 +75,26 @@ public final class Daemon: @unchecked Sendable {
         var config: AccountConfig
         var timer: DispatchSourceTimer?
         var waitingForSlot = false
-        var polling = false
-        var task: Task<Void, Never>?
+        /// The account's poll in flight. An answer whose request id is not this one's is stale (the
+        /// account was disabled and re-enabled meanwhile, or the poll was declared overdue) and is discarded.
+        var poll: RequestInFlight?
+        var polling: Bool { poll != nil }
+    }
+
+    /// A request the daemon waits for, with the timer that declares it overdue.
+    struct RequestInFlight {
+        /// Unique for the daemon's lifetime (`nextRequestID`).
+        let id: Int
+        let started: Date
+        let watch: DispatchSourceTimer
+    }
+
+    /// A delivery attempt in flight to one webhook.
+    struct DeliveryInFlight {
+        let request: RequestInFlight
+        let task: Task<Void, Never>
+        let webhook: WebhookConfig
+        let entries: [OutboxEntry]
     }
 
     let queue = DispatchQueue(label: "ssowatch.scheduler")
@@ -90,12 +108,18 @@ public final class Daemon: @unchecked Sendable {
     var accounts: [String: AccountRuntime] = [:]
     /// Accounts whose poll is due, waiting for a request slot or their token's budget, oldest first.
     var waiting: [String] = []
-    var pollsInFlight = 0
+    /// Every poll request still running and counted against `max_concurrent_requests`, by request id:
+    /// also those of accounts a reload removed meanwhile. An overdue poll is removed (and cancelled).
+    var pollTasks: [Int: Task<Void, Never>] = [:]
+    var pollsInFlight: Int { pollTasks.count }
+    var nextRequestID = 0
     var budgets: [String: TokenBudget] = [:]
     var budgetTimer: DispatchSourceTimer?
 
-    var deliveriesInFlight: [String: Task<Void, Never>] = [:]
+    var deliveriesInFlight: [String: DeliveryInFlight] = [:]
     var deliveryTimer: DispatchSourceTimer?
+    /// How often the delivery timer fired: a test's measure of idle wake-ups.
+    var deliveryTimerFirings = 0
 
     var stateDirty = false
     /// Accounts whose state changed since the last save: the next save journals them (`JournaledStateFile`).
@@ -119,6 +143,9 @@ public final class Daemon: @unchecked Sendable {
     let stopGracePeriod: TimeInterval = 3
     /// How long a state change that carries no event may wait before it is written.
     let flushDelay: TimeInterval = 5
+    /// How long past its own deadline a poll or delivery attempt may run before it is overdue
+    /// (docs/MONITORING.md): the deadline should always end it first, so this only catches a stuck one.
+    var overdueMargin: TimeInterval = 5
 
     /// Loads the configuration and the state file. Nothing is scheduled until `run()`.
     /// - Throws: `DaemonStartError` (exit 78): an invalid configuration or a state file written
@@ -229,9 +256,11 @@ public final class Daemon: @unchecked Sendable {
         if abandon {
             let count = pollsInFlight + deliveriesInFlight.count
             logger.warning("abandoning \(count) request(s) still in flight; undelivered events stay queued")
-            for runtime in accounts.values { runtime.task?.cancel() }
-            for task in deliveriesInFlight.values { task.cancel() }
+            for task in pollTasks.values { task.cancel() }
+            for delivery in deliveriesInFlight.values { delivery.task.cancel() }
         }
+        for runtime in accounts.values { runtime.poll?.watch.cancel() }
+        for delivery in deliveriesInFlight.values { delivery.request.watch.cancel() }
         lifecycle = .stopped
         stopTimer?.cancel()
         watchdogTimer?.cancel()
@@ -271,6 +300,26 @@ public final class Daemon: @unchecked Sendable {
             source.resume()
             signalSources.append(source)
         }
+    }
+
+    /// A one-shot timer on the scheduler queue.
+    func makeTimer(after delay: TimeInterval, leeway: DispatchTimeInterval, _ handler: @escaping () -> Void)
+        -> DispatchSourceTimer
+    {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + max(0, delay), leeway: leeway)
+        timer.setEventHandler(handler: handler)
+        timer.resume()
+        return timer
+    }
+
+    /// Starts watching a request that should end within `bound` seconds; `overdue` runs on the queue if
+    /// it has not ended `overdueMargin` later.
+    func watchRequest(bound: TimeInterval, _ overdue: @escaping (Int) -> Void) -> RequestInFlight {
+        let id = nextRequestID
+        nextRequestID += 1
+        let watch = makeTimer(after: bound + overdueMargin, leeway: .milliseconds(100)) { overdue(id) }
+        return RequestInFlight(id: id, started: dependencies.now(), watch: watch)
     }
 
     /// `WATCHDOG=1` at half of `WATCHDOG_USEC`, from this queue: a blocked scheduler stops the pings.

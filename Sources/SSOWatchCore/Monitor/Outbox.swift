@@ -81,9 +81,10 @@ extension StateDocument {
     }
 
     /// The earliest time a webhook's oldest entry, now waiting for a retry, becomes ready; `nil` when
-    /// no head is waiting (the scheduler then needs no retry timer).
-    public func nextRetryDate() -> Date? {
-        var seen: Set<String> = []
+    /// no head is waiting (the scheduler then needs no retry timer). Webhooks in `busy` (an attempt in
+    /// flight) are left out.
+    public func nextRetryDate(excluding busy: Set<String> = []) -> Date? {
+        var seen = busy
         var earliest: Date?
         for entry in outbox where seen.insert(entry.webhook).inserted {
             guard !entry.permanentFailure, let date = entry.nextAttemptAt else { continue }

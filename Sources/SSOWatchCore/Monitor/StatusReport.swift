@@ -27,6 +27,7 @@ public enum StatusReport {
                 ("last_poll", time(account.state?.lastPoll)),
                 ("last_success", time(account.state?.lastSuccess)),
                 ("last_error", account.state?.lastError.map(Value.string) ?? .null),
+                ("overdue", .bool(account.state?.overdue ?? false)),
                 ("connectors", .number(account.state?.connectors.count ?? 0)),
             ])
         }

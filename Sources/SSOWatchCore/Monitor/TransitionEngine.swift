@@ -30,25 +30,28 @@ public struct TransitionResult: Sendable, Equatable {
 ///   never replaces the last known one. A connector whose status was never known gets an event for
 ///   its first known status (previous `nil`), so a domain that turns `verified` is never missed.
 /// - Absent from two consecutive successful lists → `removed` (last known status) and dropped; absent
-///   from one only counts, and reappearing resets the count silently.
+///   from one only counts, and reappearing resets the count silently. A list that Cloudflare says is
+///   incomplete (`result_info.total_count` above what it returned) counts for nobody's absence.
 /// - `pending`/`awaiting` for at least `stuckAfter` → one `stuck` event per episode; a change of the
 ///   known status starts a new episode.
 /// - A connector without id is skipped with a warning; of duplicate ids the first is kept.
 public enum TransitionEngine {
     /// Compares a poll of `account` with `previous`.
+    /// - Parameter listIsComplete: `false` when Cloudflare said it has more connectors than it returned:
+    ///   the ones not in the list are then kept as they are, neither missing nor a step towards `removed`.
     public static func apply(
         previous: AccountState?, connectors: [Connector], account: AccountConfig, now: Date,
-        notifyOnFirstSeen: Bool, stuckAfter: TimeInterval?
+        notifyOnFirstSeen: Bool, stuckAfter: TimeInterval?, listIsComplete: Bool = true
     ) -> TransitionResult {
         apply(
             previous: previous, connectors: connectors, accountName: account.name, accountID: account.accountID,
-            now: now, notifyOnFirstSeen: notifyOnFirstSeen, stuckAfter: stuckAfter)
+            now: now, notifyOnFirstSeen: notifyOnFirstSeen, stuckAfter: stuckAfter, listIsComplete: listIsComplete)
     }
 
     /// Compares a poll of the account `accountName`/`accountID` with `previous`.
     public static func apply(
         previous: AccountState?, connectors: [Connector], accountName: String, accountID: String, now: Date,
-        notifyOnFirstSeen: Bool, stuckAfter: TimeInterval?
+        notifyOnFirstSeen: Bool, stuckAfter: TimeInterval?, listIsComplete: Bool = true
     ) -> TransitionResult {
         var state = previous ?? AccountState(accountID: accountID, name: accountName)
         state.accountID = accountID
@@ -120,6 +123,10 @@ public enum TransitionEngine {
 
         for id in known.keys.sorted() where updated[id] == nil {
             guard var absent = known[id] else { continue }
+            guard listIsComplete else {
+                updated[id] = absent
+                continue
+            }
             absent.missingCount += 1
             if absent.missingCount >= 2 {
                 events.append(event(.removed, absent, status: absent.status?.rawValue ?? absent.displayStatus))

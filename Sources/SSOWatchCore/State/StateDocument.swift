@@ -85,15 +85,19 @@ public struct AccountState: Sendable, Equatable, Codable {
     public var lastError: String?
     /// Failed polls since the last success.
     public var consecutiveFailures: Int
+    /// Whether the account's latest poll outlived its bound and was cancelled (docs/MONITORING.md);
+    /// cleared when a later poll ends, well or not. Absent from files written before it existed.
+    public var overdue: Bool
     /// Connectors keyed by connector id.
     public var connectors: [String: ConnectorState]
 
     /// Creates an account state; the defaults describe an account never polled.
     public init(
         accountID: String, name: String, baselineDone: Bool = false, lastPoll: Date? = nil,
-        lastSuccess: Date? = nil, lastError: String? = nil, consecutiveFailures: Int = 0,
+        lastSuccess: Date? = nil, lastError: String? = nil, consecutiveFailures: Int = 0, overdue: Bool = false,
         connectors: [String: ConnectorState] = [:]
     ) {
+        self.overdue = overdue
         self.accountID = accountID
         self.name = name
         self.baselineDone = baselineDone
@@ -112,6 +116,20 @@ public struct AccountState: Sendable, Equatable, Codable {
         case lastSuccess = "last_success"
         case lastError = "last_error"
         case consecutiveFailures = "consecutive_failures"
+        case overdue
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        accountID = try container.decode(String.self, forKey: .accountID)
+        name = try container.decode(String.self, forKey: .name)
+        baselineDone = try container.decode(Bool.self, forKey: .baselineDone)
+        lastPoll = try container.decodeIfPresent(Date.self, forKey: .lastPoll)
+        lastSuccess = try container.decodeIfPresent(Date.self, forKey: .lastSuccess)
+        lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
+        consecutiveFailures = try container.decode(Int.self, forKey: .consecutiveFailures)
+        overdue = try container.decodeIfPresent(Bool.self, forKey: .overdue) ?? false
+        connectors = try container.decode([String: ConnectorState].self, forKey: .connectors)
     }
 }
 

@@ -50,6 +50,7 @@ extension JSONByteReader {
         var lastSuccess: Date?? = .none
         var lastError: String?? = .none
         var failures: Int?
+        var overdue: Bool?
         var connectors: [String: ConnectorState]?
         let complete = object { reader, key in
             switch key {
@@ -60,6 +61,7 @@ extension JSONByteReader {
             case "last_success": return reader.onceOptional(&lastSuccess) { $0.date() }
             case "last_error": return reader.onceOptional(&lastError) { $0.string() }
             case "consecutive_failures": return Self.once(&failures, reader.int())
+            case "overdue": return Self.once(&overdue, reader.bool())
             case "connectors": return Self.once(&connectors, reader.dictionary { $0.connector() })
             default: return false
             }
@@ -68,7 +70,7 @@ extension JSONByteReader {
         return AccountState(
             accountID: accountID, name: name, baselineDone: baselineDone, lastPoll: lastPoll ?? nil,
             lastSuccess: lastSuccess ?? nil, lastError: lastError ?? nil, consecutiveFailures: failures,
-            connectors: connectors)
+            overdue: overdue ?? false, connectors: connectors)
     }
 
     mutating func connector() -> ConnectorState? {

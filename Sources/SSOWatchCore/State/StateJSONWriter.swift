@@ -193,6 +193,8 @@ enum StateJSONWriter {
             }
             raw(",\"name\":")
             string(account.name)
+            raw(",\"overdue\":")
+            bool(account.overdue)
             raw("}")
             return true
         }

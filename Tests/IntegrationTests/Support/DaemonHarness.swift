@@ -191,10 +191,11 @@ struct StatusOutput: Sendable {
         var lastPoll: String?
         var lastSuccess: String?
         var lastError: String?
+        var overdue: Bool
         var connectors: Int
 
         enum CodingKeys: String, CodingKey {
-            case name, enabled, connectors
+            case name, enabled, connectors, overdue
             case accountID = "account_id"
             case lastPoll = "last_poll"
             case lastSuccess = "last_success"

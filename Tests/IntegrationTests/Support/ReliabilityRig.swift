@@ -229,10 +229,11 @@ struct RigStatus: Sendable, Decodable {
         var lastPoll: String?
         var lastSuccess: String?
         var lastError: String?
+        var overdue: Bool
         var connectors: Int
 
         enum CodingKeys: String, CodingKey {
-            case name, connectors
+            case name, connectors, overdue
             case lastPoll = "last_poll"
             case lastSuccess = "last_success"
             case lastError = "last_error"

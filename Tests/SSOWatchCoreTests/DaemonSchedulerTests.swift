@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+@testable import SSOWatchCore
+
+/// The scheduler in this process, against a transport the test controls: stale answers, overdue
+/// work and idle wake-ups, which a peer that keeps to its deadlines never shows.
+@Suite struct DaemonSchedulerTests {
+    typealias Rig = InProcessDaemon
+
+    static let connector = "7d1f0e32b5c84d5a9b6e0f4c2a1d3e5f"
+
+    /// A list with the one connector in `status`.
+    static func list(_ status: String) -> ScriptedTransport.Answer {
+        ScriptedTransport.list([(connector, "example.com", status)])
+    }
+
+    @Test func anAnswerFromBeforeADisableAndReEnableIsDiscarded() async throws {
+        let stale = Gate()
+        let transport = ScriptedTransport { request, earlier in
+            guard request.url.contains("/sso_connectors") else { return .answer(ScriptedTransport.status(200)) }
+            switch earlier {
+            case 0: return .answer(Self.list("pending"))  // the baseline
+            case 1: return .hold(stale, then: Self.list("pending"))  // in flight across two reloads
+            default: return .answer(Self.list("verified"))
+            }
+        }
+        let enabled = Rig.lines()
+        let disabled = Rig.lines(account: ["enabled = false"])
+        try await Rig.with(enabled, transport: transport, overdueMargin: 60) { rig in
+            try await rig.waitUntil("the second poll in flight") { transport.polls.count == 2 }
+            rig.reload(disabled)
+            rig.reload(enabled)
+            try await rig.waitUntil("the newer poll's verified") {
+                rig.account?.connectors[Self.connector]?.status == .verified
+            }
+            let delivered = transport.deliveries.count
+            stale.open()
+            // The old answer (pending) arrives after the new one; later polls say verified.
+            try await rig.waitUntil("two more polls") { transport.polls.count >= 5 }
+            #expect(rig.account?.connectors[Self.connector]?.status == .verified)
+            let history = rig.account?.connectors[Self.connector]?.history.map(\.to) ?? []
+            #expect(history == [.pending, .verified], "the stale pending is never recorded: \(history)")
+            #expect(rig.log.contains("discarding a poll answer from before a reload"))
+            #expect(transport.deliveries.count == delivered, "no pending event")
+        }
+    }
+
+    @Test func aPollThatOutlivesItsBoundIsOverdueCancelledAndRetried() async throws {
+        let stuck = Gate()
+        let transport = ScriptedTransport { request, earlier in
+            guard request.url.contains("/sso_connectors") else { return .answer(ScriptedTransport.status(200)) }
+            // The second poll never answers and ignores cancellation: a transport whose deadline failed.
+            return earlier == 1 ? .hold(stuck, then: Self.list("failed")) : .answer(Self.list("pending"))
+        }
+        try await Rig.with(Rig.lines(), transport: transport) { rig in
+            try await rig.waitUntil("the poll declared overdue") { rig.account?.overdue == true }
+            let account = try #require(rig.account)
+            let error = try #require(account.lastError)
+            #expect(error.hasPrefix("poll overdue: no answer"), "\(error)")
+            #expect(error.contains("request_timeout is 1s"), "\(error)")
+            #expect(rig.log.contains("error: poll overdue"))
+            #expect(rig.notifier.statusLines.contains { $0.contains("1 account failing (prod: poll overdue") })
+            // Saved at once, so `status --json` shows it.
+            #expect(rig.store.document?.accounts[Rig.accountID]?.overdue == true)
+            let json = StatusReport.json(state: try #require(rig.store.document), configuration: nil, now: Date())
+            #expect(json.contains("\"overdue\": true"), "\(json)")
+            #expect(rig.inspect { $0.pollsInFlight } == 0, "the stuck request no longer holds a slot")
+
+            // Rescheduled: the next poll succeeds and clears it, although the stuck one never returned.
+            try await rig.waitUntil("a later successful poll") {
+                transport.polls.count >= 3 && rig.account?.overdue == false
+            }
+            #expect(rig.account?.lastError == nil)
+            #expect(rig.store.document?.accounts[Rig.accountID]?.overdue == false)
+            stuck.open()
+            try await rig.waitUntil("the late answer discarded") {
+                rig.log.contains("discarding the late answer of a poll declared overdue")
+            }
+            #expect(rig.account?.connectors[Self.connector]?.status == .pending, "the late `failed` is ignored")
+        }
+    }
+
+    @Test func aDeliveryAttemptThatOutlivesItsBoundIsRetried() async throws {
+        let stuck = Gate()
+        let transport = ScriptedTransport { request, earlier in
+            if request.url.contains("/sso_connectors") {
+                return .answer(Self.list(earlier == 0 ? "pending" : "verified"))
+            }
+            return earlier == 0
+                ? .hold(stuck, then: ScriptedTransport.status(200)) : .answer(ScriptedTransport.status(204))
+        }
+        try await Rig.with(Rig.lines(), transport: transport) { rig in
+            try await rig.waitUntil("the retry delivered") {
+                transport.deliveries.count >= 2 && rig.inspect { $0.state.outbox.isEmpty }
+            }
+            #expect(rig.log.contains("error: delivery attempt overdue: no answer"))
+            let ids = transport.deliveries.map { $0.header("webhook-id") }
+            #expect(ids.count == 2 && ids[0] == ids[1], "the same event, retried: \(ids)")
+            #expect(rig.inspect { $0.state.webhooks["audit"]?.failing } == false)
+        }
+    }
+
+    @Test func aRetryInFlightDoesNotWakeTheScheduler() async throws {
+        let slow = Gate()
+        let transport = ScriptedTransport { request, earlier in
+            if request.url.contains("/sso_connectors") {
+                return .answer(Self.list(earlier == 0 ? "pending" : "verified"))
+            }
+            switch earlier {
+            case 0: return .answer(ScriptedTransport.status(503))  // one failed attempt
+            case 1: return .hold(slow, then: ScriptedTransport.status(204))  // the retry waits for its answer
+            default: return .answer(ScriptedTransport.status(204))
+            }
+        }
+        // A long overdue margin: the retry stays in flight for the whole measurement.
+        try await Rig.with(Rig.lines(), transport: transport, overdueMargin: 60) { rig in
+            try await rig.waitUntil("the retry in flight") { transport.deliveries.count == 2 }
+            let before = rig.inspect { $0.deliveryTimerFirings }
+            try await Task.sleep(for: .seconds(2))
+            let during = rig.inspect { $0.deliveryTimerFirings } - before
+            // Before the fix the timer re-armed at 0 s without end: hundreds of thousands of firings.
+            #expect(during <= 1, "\(during) delivery timer firings while one retry was in flight")
+            slow.open()
+            try await rig.waitUntil("delivered") { rig.inspect { $0.state.outbox.isEmpty } }
+        }
+    }
+
+    @Test func aTruncatedListCountsNoConnectorAsMissing() async throws {
+        let other = "9a7806061c88ada191ed06f989cc3dac"
+        let transport = ScriptedTransport { request, earlier in
+            guard request.url.contains("/sso_connectors") else { return .answer(ScriptedTransport.status(200)) }
+            if earlier == 0 {
+                return .answer(
+                    ScriptedTransport.list([
+                        (Self.connector, "example.com", "pending"), (other, "other.example", "pending"),
+                    ]))
+            }
+            // Cloudflare says there are two, returns one.
+            return .answer(ScriptedTransport.list([(Self.connector, "example.com", "pending")], totalCount: 2))
+        }
+        try await Rig.with(Rig.lines(), transport: transport) { rig in
+            try await rig.waitUntil("three truncated lists") { transport.polls.count >= 4 }
+            try await rig.waitUntil("the last one recorded") { rig.inspect { $0.pollsInFlight } == 0 }
+            let kept = try #require(rig.account?.connectors[other])
+            #expect(kept.missingCount == 0)
+            #expect(transport.deliveries.isEmpty, "no removed event")
+            #expect(rig.log.contains("warning: Cloudflare reports 2 connectors but returned 1"))
+        }
+    }
+}
