@@ -30,7 +30,7 @@ struct ConfigOption: ParsableArguments {
 
 /// Writes one line to standard error.
 func printError(_ line: String) {
-    FileHandle.standardError.write(Data((line + "\n").utf8))
+    LogOutput.writeToStandardError(line + "\n")
 }
 
 /// Fails with a usage error (exit 64) and a message.

@@ -33,6 +33,7 @@ public final class SSOWatchMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let pollDuration: DurationHistogram
     private let outboxEvents: Gauge
+    private let stateWriteFailures: Counter
 
     /// Label values currently exported, to remove the series of what a reload took away.
     private struct Known {
@@ -51,6 +52,7 @@ public final class SSOWatchMetrics: Sendable {
             descriptor: Family.pollDuration.descriptor,
             buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60].map { Duration.milliseconds(Int64($0 * 1000)) })
         outboxEvents = registry.makeGauge(descriptor: Family.outboxEvents.descriptor)
+        stateWriteFailures = registry.makeCounter(descriptor: Family.stateWriteFailures.descriptor)
         registry.makeGauge(descriptor: Family.buildInfo.descriptor, labels: [("version", SSOWatchVersion.string)])
             .set(to: 1)
     }
@@ -155,10 +157,19 @@ public final class SSOWatchMetrics: Sendable {
 
     // MARK: Output
 
+    /// Counts a state write (journal append or whole rewrite) that failed.
+    public func recordStateWriteFailure() {
+        stateWriteFailures.increment()
+    }
+
     /// Every metric in the Prometheus text exposition format (version 0.0.4).
     public func render() -> String {
         var text = registry.emitToString()
         stateGauges.withLock { $0 }.render(into: &text)
+        text += "# HELP ssowatch_log_lines_dropped_total Log lines that could not be written (stderr closed, full or "
+        text += "stalled) and were dropped.\n"
+        text += "# TYPE ssowatch_log_lines_dropped_total counter\n"
+        text += "ssowatch_log_lines_dropped_total \(LogOutput.droppedLines)\n"
         return text
     }
 
@@ -181,6 +192,7 @@ public final class SSOWatchMetrics: Sendable {
         case outboxEvents = "outbox_events"
         case rateLimitRemaining = "rate_limit_remaining"
         case buildInfo = "build_info"
+        case stateWriteFailures = "state_write_failures_total"
 
         var help: String {
             switch self {
@@ -191,6 +203,7 @@ public final class SSOWatchMetrics: Sendable {
             case .outboxEvents: "Notifications not delivered yet."
             case .rateLimitRemaining: "Requests left in each API token's quota, the token named by its first account."
             case .buildInfo: "Always 1; the version label says which ssowatch is running."
+            case .stateWriteFailures: "Writes of the state file or its journal that failed (they are retried)."
             }
         }
 

@@ -15,7 +15,7 @@ extension Daemon {
             logger.notice(
                 "webhook URL changed; resuming delivery of its held notifications", metadata: ["webhook": "\(name)"])
         }
-        if !report.dropped.isEmpty || !report.resumedWebhooks.isEmpty { markDirty() }
+        if !report.dropped.isEmpty || !report.resumedWebhooks.isEmpty { saveState() }
         recordDroppedMetrics(report.dropped)
     }
 
@@ -37,7 +37,12 @@ extension Daemon {
         for batch in state.deliverableBatches(now: now, maxPerWebhook: 1000)
         where deliveriesInFlight[batch.webhook] == nil {
             guard let webhook = configuration.webhook(named: batch.webhook) else { continue }
-            startDelivery(to: webhook, entries: Self.messageEntries(batch.entries, type: webhook.type))
+            // Nothing is delivered before it is saved: a webhook waits at its first event not yet written.
+            let durable =
+                undurableEvents.isEmpty
+                ? batch.entries : batch.entries.prefix { !undurableEvents.contains($0.event.id) }
+            guard !durable.isEmpty else { continue }
+            startDelivery(to: webhook, entries: Self.messageEntries(Array(durable), type: webhook.type))
         }
         armDeliveryTimer(now: now)
     }
@@ -159,7 +164,7 @@ extension Daemon {
         case .retryAfter(let delay, let reason):
             state.markAttemptFailed(
                 eventIDs: eventIDs, webhook: webhook.name, error: reason, retryAt: now.addingTimeInterval(delay))
-            markDirty()
+            saveState()
             let wait = formatSeconds(delay.rounded(.up))
             logger.warning(
                 "webhook asked to slow down: \(reason)", metadata: metadata.merging(["retry_in": "\(wait)"]) { $1 })
@@ -168,7 +173,7 @@ extension Daemon {
             let delay = DeliveryBackoff.delay(attempt: attempts, random: dependencies.random())
             state.markAttemptFailed(
                 eventIDs: eventIDs, webhook: webhook.name, error: reason, retryAt: now.addingTimeInterval(delay))
-            markDirty()
+            saveState()
             logger.warning(
                 "delivery failed, will retry: \(reason)",
                 metadata: metadata.merging([

@@ -217,14 +217,19 @@ extension Daemon {
                 for: outcome.events, account: account, webhooks: configuration.webhooks, now: now)
             state.record(outcome, enqueue: entries)
             changedAccounts.insert(account.accountID)
+            for entry in entries { undurableEvents.insert(entry.event.id) }
             if previous.lastError != nil {
                 logger.notice("account recovered", metadata: metadata)
             }
             for event in outcome.events { logEvent(event, subscribers: entries.filter { $0.event.id == event.id }) }
             // Events must be on disk before any delivery starts (the outbox guarantee), and so must
             // a first baseline: were it lost to a crash, the next run would re-baseline silently and
-            // a change in between would never be announced. The rest (poll times) waits for the flush.
-            if outcome.events.isEmpty && previous.baselineDone && !wasOverdue {
+            // a change in between would never be announced. Whatever `ssowatch status` shows besides
+            // routine times (an error cleared, a connector's status, even an unknown one) is written at
+            // once too, so it agrees with the daemon; only poll times wait for the flush.
+            if outcome.events.isEmpty && previous.baselineDone && !wasOverdue && previous.lastError == nil
+                && !Self.connectorsLookDifferent(previous, outcome.state)
+            {
                 markDirty()
             } else {
                 saveState()
@@ -233,10 +238,11 @@ extension Daemon {
             nextDelay = PollSchedule.nextDelay(
                 interval: account.pollInterval, jitter: configuration.daemon.jitter, random: dependencies.random())
         case .failure(let error):
-            state.accounts[account.accountID] = TransitionEngine.recordFailure(
-                previous: previous, error: error.reason, now: now)
+            let failed = TransitionEngine.recordFailure(previous: previous, error: error.reason, now: now)
+            state.accounts[account.accountID] = failed
             changedAccounts.insert(account.accountID)
-            if wasOverdue { saveState() } else { markDirty() }
+            // A new or different error is shown by `ssowatch status` at once; the same one again is routine.
+            if wasOverdue || failed.lastError != previous.lastError { saveState() } else { markDirty() }
             let failures = state.accounts[account.accountID]?.consecutiveFailures ?? 1
             nextDelay = PollSchedule.failureDelay(failures: failures, interval: account.pollInterval)
             if error.isRateLimited, var budget = budgets[account.token.value] {
@@ -282,23 +288,76 @@ extension Daemon {
             "\(event.displayDomain) is \(event.kind == .removed ? "removed" : event.status)", metadata: metadata)
     }
 
+    /// Whether `status` would show the connectors of `new` differently from `old`: one appeared or went,
+    /// or its status (the raw one, unknown included) changed.
+    static func connectorsLookDifferent(_ old: AccountState, _ new: AccountState) -> Bool {
+        guard old.connectors.count == new.connectors.count else { return true }
+        for (id, connector) in new.connectors {
+            guard let before = old.connectors[id], before.displayStatus == connector.displayStatus else { return true }
+        }
+        return false
+    }
+
     // MARK: - State persistence
 
     /// Writes the state now: the changed accounts, outbox and webhooks go to the journal, or with `whole`
-    /// the whole state file is rewritten (see `JournaledStateFile`). A failure is logged and retried by the
-    /// next flush; the daemon keeps running with what it knows in memory.
+    /// the whole state file is rewritten (see `JournaledStateFile`).
+    ///
+    /// A failure (a full disk, EIO, a read-only file system) holds back the delivery of every event not yet
+    /// saved (docs/STATE.md: nothing is delivered before it is durable), is logged at `error`, shown in
+    /// `STATUS=`, `ssowatch status` and `/metrics`, and retried after 1 s, doubling up to 30 s; the daemon
+    /// keeps running with what it knows in memory and catches up by itself once a write succeeds.
     func saveState(whole: Bool = false) {
         dispatchPrecondition(condition: .onQueue(queue))
         do {
             try store.save(state, changedAccounts: whole ? nil : changedAccounts)
-            changedAccounts.removeAll(keepingCapacity: true)
-            stateDirty = false
-            flushTimer?.cancel()
-            flushTimer = nil
         } catch {
-            logger.error("cannot write the state file: \(error)")
-            stateDirty = true
-            scheduleFlush()
+            stateWriteFailed(error)
+            return
+        }
+        changedAccounts.removeAll(keepingCapacity: true)
+        stateDirty = false
+        flushTimer?.cancel()
+        flushTimer = nil
+        saveRetryTimer?.cancel()
+        saveRetryTimer = nil
+        let wasFailing = health.lastError != nil
+        health = StateHealth(lastSaved: dependencies.now(), lastError: nil)
+        if wasFailing {
+            consecutiveSaveFailures = 0
+            store.recordHealth(health)
+            logger.notice("the state file is written again; held notifications are delivered now")
+            publishStatus()
+        }
+        if !undurableEvents.isEmpty {
+            undurableEvents.removeAll()
+            if case .running = lifecycle { pumpDeliveries() }
+        }
+    }
+
+    private func stateWriteFailed(_ error: StateFileError) {
+        consecutiveSaveFailures += 1
+        stateDirty = true
+        let message = TransitionEngine.oneLine(error.description)
+        let changed = health.lastError != message
+        saveFailureReason = error.shortReason
+        health.lastError = message
+        store.recordHealth(health)
+        metrics?.recordStateWriteFailure()
+        let delay = min(30, pow(2, Double(min(consecutiveSaveFailures - 1, 5))))
+        // Logged when the reason changes and then every tenth retry, not at every retry of a long outage.
+        if changed || consecutiveSaveFailures % 10 == 1 {
+            let held = undurableEvents.count
+            logger.error(
+                "\(message); \(held) notification(s) held until it is written; retrying in \(formatSeconds(delay))",
+                metadata: ["failures": "\(consecutiveSaveFailures)"])
+        }
+        if changed { publishStatus() }
+        guard saveRetryTimer == nil else { return }
+        if case .stopped = lifecycle { return }
+        saveRetryTimer = makeTimer(after: delay, leeway: .milliseconds(100)) { [unowned self] in
+            self.saveRetryTimer = nil
+            if self.stateDirty { self.saveState() }
         }
     }
 

@@ -51,8 +51,12 @@ public enum DaemonStartError: Error, CustomStringConvertible {
         }
     }
 
-    /// The exit status for this failure (78 for both: the operator must fix a file).
-    public var exitStatus: Int32 { ExitStatus.config }
+    /// The exit status for this failure: 75 when another daemon holds the state, else 78 (the operator
+    /// must fix a file).
+    public var exitStatus: Int32 {
+        if case .state(.locked) = self { return ExitStatus.locked }
+        return ExitStatus.config
+    }
 }
 
 /// `ssowatch run`: polls every enabled account on Dispatch timers, turns changes into events,
@@ -122,6 +126,14 @@ public final class Daemon: @unchecked Sendable {
     var deliveryTimerFirings = 0
 
     var stateDirty = false
+    /// Events in the outbox that no successful write holds yet: not delivered until one does.
+    var undurableEvents: Set<String> = []
+    /// The latest state write's outcome, shown by `STATUS=` and `ssowatch status`.
+    var health = StateHealth()
+    var consecutiveSaveFailures = 0
+    /// The OS's reason for the latest failed state write, for `STATUS=`.
+    var saveFailureReason = ""
+    var saveRetryTimer: DispatchSourceTimer?
     /// Accounts whose state changed since the last save: the next save journals them (`JournaledStateFile`).
     /// Every change to `state.accounts` must insert its account id here.
     var changedAccounts: Set<String> = []
@@ -164,10 +176,15 @@ public final class Daemon: @unchecked Sendable {
         self.logger = logger
         store = dependencies.makeStateStore(configuration)
         let loaded: StateFile.LoadResult
+        let leftovers: [String]
         do {
+            leftovers = try store.acquireLock()
             loaded = try store.load()
         } catch {
             throw .state(error)
+        }
+        for name in leftovers {
+            logger.notice("removed \(name), left by a write a crash interrupted")
         }
         state = loaded.document
         if let report = loaded.report {
@@ -232,7 +249,8 @@ public final class Daemon: @unchecked Sendable {
             accounts[id]?.timer?.cancel()
             accounts[id]?.timer = nil
         }
-        for timer in [budgetTimer, deliveryTimer, flushTimer] { timer?.cancel() }
+        for timer in [budgetTimer, deliveryTimer, flushTimer, saveRetryTimer] { timer?.cancel() }
+        saveRetryTimer = nil
         budgetTimer = nil
         deliveryTimer = nil
         flushTimer = nil
@@ -343,8 +361,10 @@ public final class Daemon: @unchecked Sendable {
         do {
             let newConfiguration = try dependencies.loadConfiguration()
             if newConfiguration.daemon.stateFile != configuration.daemon.stateFile {
+                let newStore = dependencies.makeStateStore(newConfiguration)
+                _ = try newStore.acquireLock()
                 saveState()
-                store = dependencies.makeStateStore(newConfiguration)
+                store = newStore
                 markDirty()
             }
             configuration = newConfiguration
@@ -369,7 +389,11 @@ public final class Daemon: @unchecked Sendable {
     /// The `STATUS=` text: the poll summary, prefixed by a failed reload while there is one.
     func statusText() -> String {
         if statusTally == nil { statusTally = StatusTally(state: state, configuration: configuration) }
-        let summary = statusTally?.render(state: state, configuration: configuration) ?? ""
+        var summary = statusTally?.render(state: state, configuration: configuration) ?? ""
+        if health.lastError != nil {
+            let held = undurableEvents.isEmpty ? "" : " (\(undurableEvents.count) notifications held)"
+            summary = "state not saved\(held): \(StatusLine.cut(saveFailureReason)); \(summary)"
+        }
         guard let reloadFailure else { return summary }
         return "reload failed: \(reloadFailure); running the previous configuration; \(summary)"
     }

@@ -101,6 +101,9 @@ public enum StatusLine {
         return "\(plural(count, noun)) failing (\(parts.joined(separator: ", ")))"
     }
 
+    /// `error` on one line, cut to `errorLimit` characters.
+    static func cut(_ error: String) -> String { shorten(error) }
+
     private static func shorten(_ error: String) -> String {
         let line = TransitionEngine.oneLine(error)
         return line.count <= errorLimit ? line : String(line.prefix(errorLimit - 1)) + "…"

@@ -7,6 +7,7 @@ public final class InMemoryStateStore: StateStore {
         var document: StateDocument?
         var saves: [StateDocument] = []
         var failure: StateFileError?
+        var health: StateHealth?
     }
 
     private let contents: Mutex<Contents>
@@ -21,6 +22,13 @@ public final class InMemoryStateStore: StateStore {
 
     /// Every document saved, oldest first.
     public var saves: [StateDocument] { contents.withLock { $0.saves } }
+
+    /// The health the daemon recorded last.
+    public var health: StateHealth? { contents.withLock { $0.health } }
+
+    public func recordHealth(_ health: StateHealth) {
+        contents.withLock { $0.health = health }
+    }
 
     /// Makes every later `load` and `save` fail with `error` (`nil` restores normal behaviour).
     public func failAll(with error: StateFileError?) {

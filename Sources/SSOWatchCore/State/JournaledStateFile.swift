@@ -14,13 +14,17 @@ import Synchronization
 /// A save that names the accounts it changed appends one line to the journal and `fdatasync`s it: a cost
 /// that grows with the change, not with the number of accounts. The whole state file is rewritten — a new
 /// file fsync'ed and renamed over the old one, then a new journal started — on the first save, on a save
-/// that names no accounts (a clean stop), after a failed append, and once the journal has grown as large as
-/// the state file (at least 1 MiB), so the journal costs at most as much disk and start-up time again.
+/// that names no accounts (a clean stop), and once the journal has grown as large as the state file (at
+/// least 1 MiB), so the journal costs at most as much disk and start-up time again. A failed append is cut
+/// off and the next save appends again; a rewrite that fails (a full disk) falls back to appending, so the
+/// daemon recovers with only as much free space as one change needs.
 public final class JournaledStateFile: StateStore {
     /// The state file's path; the journal is `PATH.journal`.
     public let path: String
     private let now: @Sendable () -> Date
     private let journal = Mutex<OpenJournal?>(nil)
+    private let lock = Mutex<StateFileLock?>(nil)
+    private let health = Mutex<StateHealthFile?>(nil)
 
     /// The journal being appended to and what it has recorded.
     private struct OpenJournal {
@@ -72,47 +76,107 @@ public final class JournaledStateFile: StateStore {
         }
     }
 
+    public func acquireLock() throws(StateFileError) -> [String] {
+        try lock.withLock { (held: inout StateFileLock?) throws(StateFileError) -> [String] in
+            if held == nil { held = try StateFileLock(statePath: path) }
+            let removed = StateFileLock.removeLeftoverTemporaryFiles(statePath: path)
+            health.withLock { file in
+                if file == nil { file = StateHealthFile(statePath: path) }
+            }
+            return removed
+        }
+    }
+
+    public func recordHealth(_ record: StateHealth) {
+        health.withLock { file in
+            if file == nil { file = StateHealthFile(statePath: path) }
+            file?.write(record)
+        }
+    }
+
+    /// What the daemon last recorded about writing the state file at `path` (`ssowatch status`).
+    public static func health(ofStateFile path: String) -> StateHealth? {
+        StateHealthFile.read(statePath: path)
+    }
+
     public func load() throws(StateFileError) -> StateFile.LoadResult {
         try StateFile.load(path: path, now: now())
     }
 
     public func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError) {
-        try journal.withLock { (open: inout OpenJournal?) throws(StateFileError) in
-            if var current = open, let changedAccounts, current.size < current.limit {
-                #if DEBUG
-                    assert(
-                        Self.onlyNamedAccountsDiffer(current.accounts, document.accounts, named: changedAccounts),
-                        "an account changed without being named: the journal would miss it")
-                #endif
-                let change = StateJournal.Change(
-                    document, changedAccounts: changedAccounts, savedOutbox: current.outbox,
-                    savedWebhooks: current.webhooks)
-                if change.isEmpty { return }
-                if let line = StateJournal.line(change) {
-                    do throws(StateFileError) {
-                        try append(line, to: current.fd)
-                    } catch {
-                        // A partly written line must never be followed by another: start afresh next time.
-                        close(current.fd)
-                        open = nil
-                        throw error
-                    }
-                    current.size += line.count
-                    current.record(document)
-                    open = current
+        try journal.withLock { (slot: inout OpenJournal?) throws(StateFileError) in
+            // A rewrite is due when the caller asks for one or the journal has grown as large as the state
+            // file. When it fails (a full disk has no room for a second copy of the state file), appending
+            // the change, which needs only its own size, keeps the daemon's promises until space returns.
+            let rewriteDue = changedAccounts == nil || slot.map { $0.size >= $0.limit } ?? true
+            if rewriteDue {
+                do throws(StateFileError) {
+                    try rewrite(document, into: &slot)
+                    return
+                } catch {
+                    guard slot != nil, let changedAccounts, try appendChange(document, changedAccounts, to: &slot)
+                    else { throw error }
                     return
                 }
-                // A value JSON cannot hold: the rewrite below reports it.
             }
-            if let fd = open?.fd { close(fd) }
-            open = nil
-            open = try rewrite(document)
+            guard let changedAccounts, try appendChange(document, changedAccounts, to: &slot) else {
+                try rewrite(document, into: &slot)
+                return
+            }
         }
     }
 
-    /// Writes the whole state file with a new generation, then starts its empty journal.
-    private func rewrite(_ document: StateDocument) throws(StateFileError) -> OpenJournal {
-        let written = try StateFile.save(document, path: path)
+    /// Appends what changed to the slot journal; false when there is no usable journal or the change holds
+    /// a value JSON cannot express (the caller rewrites instead).
+    /// - Throws: the append's error; the journal is cut back to its last whole line, so the next save can
+    ///   append again (whatever this one failed to record is part of the next change).
+    private func appendChange(
+        _ document: StateDocument, _ changedAccounts: Set<String>, to slot: inout OpenJournal?
+    ) throws(StateFileError) -> Bool {
+        guard var current = slot else { return false }
+        #if DEBUG
+            assert(
+                Self.onlyNamedAccountsDiffer(current.accounts, document.accounts, named: changedAccounts),
+                "an account changed without being named: the journal would miss it")
+        #endif
+        let change = StateJournal.Change(
+            document, changedAccounts: changedAccounts, savedOutbox: current.outbox, savedWebhooks: current.webhooks)
+        if change.isEmpty { return true }
+        guard let line = StateJournal.line(change) else { return false }
+        do throws(StateFileError) {
+            try append(line, to: current.fd)
+        } catch {
+            // A partly written line must never be followed by another: cut it off. Should that fail too,
+            // the next save starts a new state file and journal.
+            if ftruncate(current.fd, off_t(current.size)) != 0 {
+                close(current.fd)
+                slot = nil
+            }
+            throw error
+        }
+        current.size += line.count
+        current.record(document)
+        slot = current
+        return true
+    }
+
+    /// Writes the whole state file with a new generation, then starts its empty journal. On failure `slot`
+    /// stays usable when the old state file is still in place; once the new state file is in place, the old
+    /// journal belongs to the old file and is closed.
+    private func rewrite(_ document: StateDocument, into slot: inout OpenJournal?) throws(StateFileError) {
+        let written: (generation: Int, bytes: Int)
+        do throws(StateFileError) {
+            written = try StateFile.save(document, path: path)
+        } catch {
+            if case .writeFailed(_, let step, _) = error, step.hasPrefix("fsync of directory") {
+                // The rename happened: the old journal no longer matches the state file.
+                if let fd = slot?.fd { close(fd) }
+                slot = nil
+            }
+            throw error
+        }
+        if let fd = slot?.fd { close(fd) }
+        slot = nil
         let journalPath = StateJournal.path(for: path)
         let header = StateJournal.header(generation: written.generation)
         // Until this rename the old journal stays, but its generation no longer matches the state file.
@@ -121,7 +185,7 @@ public final class JournaledStateFile: StateStore {
         guard fd >= 0 else {
             throw .writeFailed(path: journalPath, step: "opening it to append", reason: StateFileIO.message(errno))
         }
-        return OpenJournal(
+        slot = OpenJournal(
             fd: fd, size: header.count, limit: max(Self.minimumJournalLimit, written.bytes), saved: document)
     }
 

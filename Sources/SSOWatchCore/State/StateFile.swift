@@ -17,9 +17,20 @@ public protocol StateStore: Sendable {
     /// - Parameter changedAccounts: the id of every account whose state may differ from the document
     ///   saved last, so a store can write only those; `nil` when unknown (the whole document is written).
     func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError)
+    /// Makes this process the only writer of the store (docs/STATE.md: one daemon per state file) and
+    /// removes what an interrupted write left behind; returns the names of the files removed.
+    /// - Throws: `StateFileError.locked` when another process writes it.
+    func acquireLock() throws(StateFileError) -> [String]
+    /// Keeps `health` where `ssowatch status` can read it even while the state cannot be written.
+    func recordHealth(_ health: StateHealth)
 }
 
 extension StateStore {
+    /// A store only this process can reach needs no lock.
+    public func acquireLock() throws(StateFileError) -> [String] { [] }
+    /// A store only this process can reach has nobody to show its health to.
+    public func recordHealth(_ health: StateHealth) {}
+
     /// Stores the whole document.
     public func save(_ document: StateDocument) throws(StateFileError) {
         try save(document, changedAccounts: nil)

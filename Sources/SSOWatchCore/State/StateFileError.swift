@@ -11,13 +11,29 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
     case encodingFailed(path: String, reason: String)
     /// A step of the atomic write failed; `step` says which (create, write, fsync, rename, ...).
     case writeFailed(path: String, step: String, reason: String)
+    /// Another process holds the state file's lock (exit status 75); `pid` is what its lock file says.
+    case locked(path: String, lockPath: String, pid: Int?)
+    /// The lock file could not be created or locked.
+    case lockFailed(path: String, lockPath: String, reason: String)
 
     /// The file concerned.
     public var path: String {
         switch self {
         case .newerVersion(_, _, let path), .readFailed(let path, _), .moveAsideFailed(let path, _, _),
-            .encodingFailed(let path, _), .writeFailed(let path, _, _):
+            .encodingFailed(let path, _), .writeFailed(let path, _, _), .locked(let path, _, _),
+            .lockFailed(let path, _, _):
             return path
+        }
+    }
+
+    /// The operating system's reason alone, for one-line summaries (`No space left on device (errno 28)`).
+    public var shortReason: String {
+        switch self {
+        case .writeFailed(_, _, let reason), .readFailed(_, let reason), .lockFailed(_, _, let reason),
+            .moveAsideFailed(_, _, let reason), .encodingFailed(_, let reason):
+            return reason
+        case .newerVersion, .locked:
+            return description
         }
     }
 
@@ -39,6 +55,13 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
         case .writeFailed(let path, let step, let reason):
             return "cannot write the state file \(path) (\(step)): \(reason). Check that the directory exists and "
                 + "is writable by the service user and that the file system is not full or read-only."
+        case .locked(let path, let lockPath, let pid):
+            let owner = pid.map { "process \($0)" } ?? "another process"
+            return "the state file \(path) is in use by \(owner) (it holds \(lockPath)): another ssowatch run is "
+                + "already watching with this state. Stop it first, or give this one its own state_file."
+        case .lockFailed(let path, let lockPath, let reason):
+            return "cannot lock the state file \(path) through \(lockPath): \(reason). Check that the directory is "
+                + "writable by the service user."
         }
     }
 }

@@ -89,7 +89,7 @@ enum StateFileIO {
     }
 
     /// Creates `directory` and any missing parents with mode 0700.
-    private static func createDirectory(_ directory: String, for path: String) throws(StateFileError) {
+    static func createDirectory(_ directory: String, for path: String) throws(StateFileError) {
         var info = stat()
         if stat(directory, &info) == 0 { return }
         guard errno == ENOENT else { throw failure(path, "checking directory \(directory)") }

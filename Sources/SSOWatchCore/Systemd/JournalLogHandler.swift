@@ -64,7 +64,7 @@ public struct JournalLogHandler: LogHandler {
         vectors.reserveCapacity(buffers.count)
         func build(_ index: Int) {
             guard index < buffers.count else {
-                _ = sd_journal_sendv(vectors, Int32(vectors.count))
+                if sd_journal_sendv(vectors, Int32(vectors.count)) < 0 { LogOutput.countDropped() }
                 return
             }
             buffers[index].withUnsafeBytes { raw in

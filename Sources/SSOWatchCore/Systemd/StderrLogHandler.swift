@@ -31,7 +31,7 @@ public struct StderrLogHandler: LogHandler {
             line += " \(key)=\(Self.quote(merged[key].map { "\($0)" } ?? ""))"
         }
         line += "\n"
-        FileHandle.standardError.write(Data(line.utf8))
+        LogOutput.writeToStandardError(line)
     }
 
     /// The syslog priority journald uses (`PRIORITY=`).
