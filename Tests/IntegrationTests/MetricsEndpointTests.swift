@@ -106,11 +106,79 @@ import Testing
             }
         }
     }
+
+    @Test func twoThousandIdleConnectionsHoldUpNeitherDetectionNorSavingNorDelivery() async throws {
+        let connectionCount = 2_000
+        try raiseDescriptorLimit(to: connectionCount + 1_024)
+        try await withDaemonHarness { h in
+            let id = h.connector(.prod, "example.com", "pending")
+            let port = try freeLoopbackPort()
+            let config = try h.config()
+                .daemon("metrics_listen", "127.0.0.1:\(port)")
+                .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
+                .write(to: h.directory)
+
+            try await h.withDaemon(configPath: config) { daemon in
+                try await h.notify.waitForMessage(containing: "READY=1")
+                try await h.waitForStatus(containing: "1 connector in 1 account: 1 pending")
+
+                let idle = IdleConnections()
+                defer { idle.closeAll() }
+                // The daemon keeps at most 64 and closes the others as soon as it accepts them. Its accept
+                // queue is short, and a connect finding it full waits a second for the kernel's retry: a
+                // few at a time, then, each time until the daemon has taken them.
+                while idle.count < connectionCount {
+                    for _ in 0..<min(8, connectionCount - idle.count) { try idle.open(port: port) }
+                    try await waitUntil("the daemon to close all but 64 of \(idle.count) connections") {
+                        idle.closedByServer >= idle.count - 64
+                    }
+                }
+                let kept = connectionCount - idle.closedByServer
+                #expect(kept <= 64, "\(kept) idle connections kept open")
+
+                h.set(.prod, id, "verified")
+                let delivered = try await h.waitForDeliveries(to: Harness.genericPath, count: 1, successfulOnly: true)
+                #expect(
+                    try delivered.map { try GenericDelivery($0).description } == [
+                        "connector.verified example.com pending→verified (prod)"
+                    ])
+                let saved = try await h.waitForStatusJSON(configPath: config, "example.com verified") {
+                    $0.connector(id)?.status == "verified" && $0.outbox == 0
+                }
+                #expect(saved.account("prod")?.lastError == nil, "\(saved.text)")
+
+                // The kept connections are closed once idle for 10 s; then a scrape gets through again.
+                try await waitUntil("the daemon to close every idle connection", timeout: .seconds(40)) {
+                    idle.closedByServer == connectionCount
+                }
+                let samples = try await waitForSamples(port: port, "example.com verified") { samples in
+                    samples[connectorStatus(id, "example.com", "verified")] == "1"
+                }
+                #expect(samples["ssowatch_notifications_total{webhook=\"audit\",result=\"delivered\"}"] == "1")
+
+                #expect(daemon.isRunning)
+                daemon.signal(SIGTERM)
+                let result = try await daemon.waitForExit()
+                #expect(result.status == 0, "\(result)")
+            }
+        }
+    }
 }
 
 /// `ssowatch_connector_status` of one of prod's connectors.
 private func connectorStatus(_ id: String, _ domain: String, _ status: String) -> String {
     "ssowatch_connector_status{account=\"prod\",connector=\"\(id)\",domain=\"\(domain)\",status=\"\(status)\"}"
+}
+
+/// Checks `condition` every 5 ms until it holds; throws, naming `what`, when `timeout` ends first.
+private func waitUntil(_ what: String, timeout: Duration = .seconds(20), _ condition: () -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while !condition() {
+        guard ContinuousClock.now < deadline else {
+            throw HarnessError("timed out after \(timeout) waiting for \(what)")
+        }
+        try await Task.sleep(for: .milliseconds(5))
+    }
 }
 
 /// Scrapes until `condition` holds for the samples (`series → value`), with a deadline.

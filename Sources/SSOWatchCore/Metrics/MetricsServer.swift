@@ -7,6 +7,10 @@ import NIOPosix
 /// to it, other paths 404 and other methods 405. It binds exactly the configured address, on one
 /// event-loop thread of its own.
 ///
+/// A scraper needs one connection now and then, so the listener keeps what any peer can cost it small:
+/// at most `maxConnections` at once (one more is closed as soon as it is accepted), none idle for
+/// longer than `idleTimeout`, and no request read while answers are waiting for the peer to read them.
+///
 /// Not thread-safe: the daemon starts and stops it on its queue. Requests are answered on the
 /// listener's thread, by calling `render`.
 public final class MetricsServer {
@@ -15,15 +19,34 @@ public final class MetricsServer {
         case listening(group: MultiThreadedEventLoopGroup, channel: any Channel)
     }
 
+    /// How many connections are open at most in production.
+    public static let defaultMaxConnections = 64
+    /// How long a connection may go without reading or writing anything in production.
+    public static let defaultIdleTimeout = Duration.seconds(10)
+
     /// The configured address.
     public let endpoint: MetricsEndpoint
+    /// How many connections may be open at once; one more is closed at accept.
+    public let maxConnections: Int
+    /// How long a connection may go with nothing read and nothing written before it is closed.
+    public let idleTimeout: Duration
     private let render: @Sendable () -> String
+    private let gate: MetricsConnectionGate
     private var state = State.stopped
 
     /// Creates a stopped server; `render` produces the body of `/metrics`.
-    public init(endpoint: MetricsEndpoint, render: @escaping @Sendable () -> String) {
+    /// - Parameters:
+    ///   - maxConnections: the most connections open at once (at least 1).
+    ///   - idleTimeout: how long a connection may go without a byte read or written.
+    public init(
+        endpoint: MetricsEndpoint, maxConnections: Int = MetricsServer.defaultMaxConnections,
+        idleTimeout: Duration = MetricsServer.defaultIdleTimeout, render: @escaping @Sendable () -> String
+    ) {
         self.endpoint = endpoint
+        self.maxConnections = max(1, maxConnections)
+        self.idleTimeout = idleTimeout
         self.render = render
+        gate = MetricsConnectionGate(limit: self.maxConnections)
     }
 
     /// The bound port while listening (the configured one, or the system's pick for port 0), else `nil`.
@@ -32,20 +55,33 @@ public final class MetricsServer {
         return channel.localAddress?.port
     }
 
+    /// What the listener has done with its connections since it was created; readable from any thread.
+    public var connectionCounts: ConnectionCounts { gate.counts }
+
     /// Binds the endpoint and starts answering; returns once the socket listens.
     /// - Throws: the bind error (address in use, not an address of this machine, permission denied).
     public func start() throws {
         guard case .stopped = state else { return }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let render = self.render
+        let gate = self.gate
+        let idleTimeout = TimeAmount(self.idleTimeout)
         do {
             let channel = try ServerBootstrap(group: group)
                 .serverChannelOption(.backlog, value: 16)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
-                        try channel.pipeline.syncOperations.addHandler(MetricsHTTPHandler(render: render))
+                    // A failed initializer makes NIO close the accepted socket before it is registered.
+                    guard gate.admit() else {
+                        return channel.eventLoop.makeFailedFuture(MetricsConnectionGate.LimitReached())
+                    }
+                    channel.closeFuture.whenComplete { _ in gate.release() }
+                    return channel.eventLoop.makeCompletedFuture {
+                        let pipeline = channel.pipeline.syncOperations
+                        try pipeline.addHandler(IdleStateHandler(allTimeout: idleTimeout))
+                        try pipeline.addHandler(CloseWhenIdleHandler(gate: gate))
+                        try pipeline.configureHTTPServerPipeline(withErrorHandling: true)
+                        try pipeline.addHandler(MetricsHTTPHandler(render: render, gate: gate))
                     }
                 }
                 .bind(host: endpoint.bindHost, port: endpoint.port)
@@ -68,76 +104,5 @@ public final class MetricsServer {
 
     deinit {
         stop()
-    }
-}
-
-/// Answers one request at a time (the pipelining handler upstream keeps them in order).
-private final class MetricsHTTPHandler: ChannelInboundHandler {
-    typealias InboundIn = HTTPServerRequestPart
-    typealias OutboundOut = HTTPServerResponsePart
-
-    private let render: @Sendable () -> String
-    private var head: HTTPRequestHead?
-
-    init(render: @escaping @Sendable () -> String) {
-        self.render = render
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let head): self.head = head
-        case .body: break  // no endpoint takes a body
-        case .end:
-            guard let head else { return }
-            self.head = nil
-            respond(to: head, context: context)
-        }
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        context.close(promise: nil)
-    }
-
-    private func respond(to request: HTTPRequestHead, context: ChannelHandlerContext) {
-        let path = request.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
-        var headers = HTTPHeaders()
-        let status: HTTPResponseStatus
-        let body: String
-        switch (request.method, path) {
-        case (.GET, "/metrics"), (.HEAD, "/metrics"):
-            status = .ok
-            headers.add(name: "Content-Type", value: "text/plain; version=0.0.4; charset=utf-8")
-            body = render()
-        case (.GET, "/"), (.HEAD, "/"):
-            status = .ok
-            headers.add(name: "Content-Type", value: "text/html; charset=utf-8")
-            body =
-                "<html><head><title>ssowatch</title></head><body><h1>ssowatch \(SSOWatchVersion.string)</h1>"
-                + "<p><a href=\"/metrics\">Metrics</a></p></body></html>\n"
-        case (.GET, _), (.HEAD, _):
-            status = .notFound
-            headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-            body = "not found; the metrics are at /metrics\n"
-        default:
-            status = .methodNotAllowed
-            headers.add(name: "Allow", value: "GET, HEAD")
-            headers.add(name: "Content-Type", value: "text/plain; charset=utf-8")
-            body = "method not allowed; use GET\n"
-        }
-        let buffer = context.channel.allocator.buffer(string: body)
-        headers.add(name: "Content-Length", value: String(buffer.readableBytes))
-        let keepAlive = request.isKeepAlive
-        headers.add(name: "Connection", value: keepAlive ? "keep-alive" : "close")
-        context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: request.version, status: status, headers: headers))),
-            promise: nil)
-        if request.method != .HEAD {
-            context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
-        }
-        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive {
-            let channel = context.channel
-            written.whenComplete { _ in channel.close(promise: nil) }
-        }
     }
 }
