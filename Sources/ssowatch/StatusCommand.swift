@@ -32,7 +32,8 @@ struct StatusCommand: ParsableCommand {
         // Without a state file there is nothing to report yet: empty lists (SPEC §3).
         let shown = document.map { ($0, configuration) } ?? (StateDocument(), nil)
         if json {
-            print(StatusReport.json(state: shown.0, configuration: shown.1, now: now))
+            let health = JournaledStateFile.health(ofStateFile: path)
+            print(StatusReport.json(state: shown.0, configuration: shown.1, now: now, health: health))
         } else {
             if document == nil { print("No state file at \(path) yet: the daemon has not run.") }
             print(StatusReport.text(state: shown.0, configuration: shown.1, now: now), terminator: "")

@@ -90,10 +90,16 @@ private typealias F = MonitorFixtures
                   "last_error": "HTTP 500"
                 }
               ],
-              "outbox": 1
+              "outbox": 1,
+              "state": {
+                "last_saved": "2026-11-29T10:15:00Z",
+                "last_error": "cannot write the state file /x (writing): No space left on device (errno 28)"
+              }
             }
             """
-        let json = StatusReport.json(state: state, configuration: configuration, now: F.t0)
+        let health = StateHealth(
+            lastSaved: F.t0, lastError: "cannot write the state file /x (writing): No space left on device (errno 28)")
+        let json = StatusReport.json(state: state, configuration: configuration, now: F.t0, health: health)
         #expect(json == expected)
         #expect(!json.contains("secret"))
         #expect(throws: Never.self) { try JSONSerialization.jsonObject(with: Data(json.utf8)) }
@@ -113,7 +119,9 @@ private typealias F = MonitorFixtures
 
     @Test func anEmptyStateIsEmptyLists() {
         let json = StatusReport.json(state: StateDocument(), configuration: nil, now: F.t0)
-        #expect(json == "{\n  \"accounts\": [],\n  \"connectors\": [],\n  \"webhooks\": [],\n  \"outbox\": 0\n}")
+        #expect(
+            json == "{\n  \"accounts\": [],\n  \"connectors\": [],\n  \"webhooks\": [],\n  \"outbox\": 0,\n"
+                + "  \"state\": {\n    \"last_saved\": null,\n    \"last_error\": null\n  }\n}")
     }
 
     @Test func stringsAreEscaped() {

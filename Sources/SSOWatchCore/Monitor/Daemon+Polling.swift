@@ -323,9 +323,10 @@ extension Daemon {
         saveRetryTimer = nil
         let wasFailing = health.lastError != nil
         health = StateHealth(lastSaved: dependencies.now(), lastError: nil)
+        // An in-place overwrite of a preallocated file, not synced: cheap enough for every save.
+        store.recordHealth(health)
         if wasFailing {
             consecutiveSaveFailures = 0
-            store.recordHealth(health)
             logger.notice("the state file is written again; held notifications are delivered now")
             publishStatus()
         }

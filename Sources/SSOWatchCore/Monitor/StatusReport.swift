@@ -17,7 +17,10 @@ import Foundation
 /// `host`) is `null`.
 public enum StatusReport {
     /// The `status --json` object, keys in the documented order, pretty-printed, without a final newline.
-    public static func json(state: StateDocument, configuration: Configuration?, now: Date) -> String {
+    /// - Parameter health: what the daemon recorded about its latest state write (`state` in the output).
+    public static func json(
+        state: StateDocument, configuration: Configuration?, now: Date, health: StateHealth? = nil
+    ) -> String {
         let view = StatusReportView(state: state, configuration: configuration)
         let accounts: [Value] = view.accounts.map { account in
             .object([
@@ -59,6 +62,13 @@ public enum StatusReport {
             ("connectors", .array(connectors)),
             ("webhooks", .array(webhooks)),
             ("outbox", .number(state.outbox.count)),
+            (
+                "state",
+                .object([
+                    ("last_saved", time(health?.lastSaved)),
+                    ("last_error", health?.lastError.map(Value.string) ?? .null),
+                ])
+            ),
         ])
         var output = ""
         root.write(to: &output, indent: 0)
