@@ -16,6 +16,8 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(name: .long, help: "Connectors per account.") var connectors = 10
     @Option(name: .customLong("accounts-per-token"), help: "Consecutive accounts sharing one token.")
     var accountsPerToken = 1
+    @Option(name: .long, help: "Statuses given to the seeded connectors in turn (comma-separated).")
+    var statuses = "pending"
     @Option(name: .long, help: "Port of the simulated API (0: any free port).") var port = 0
     @Option(name: .customLong("receiver-port"), help: "Port of the webhook receiver (0: any free port).")
     var receiverPort = 0
@@ -42,7 +44,8 @@ struct SimulateCommand: AsyncParsableCommand {
         let simulator = CloudflareSimulator(threads: threads)
         let receiver = WebhookReceiver()
         let seeded = SimulatorScenario(
-            accounts: accounts, connectorsPerAccount: connectors, accountsPerToken: accountsPerToken
+            accounts: accounts, connectorsPerAccount: connectors, accountsPerToken: accountsPerToken,
+            statuses: statuses.split(separator: ",").map { String($0) }
         ).seed(simulator)
         SimulatorControl(simulator: simulator, receiver: receiver).install()
         try await simulator.start(port: port)
