@@ -70,7 +70,7 @@ private typealias F = MonitorFixtures
             #expect(appended.count == 2)
             #expect(appended[1].contains("\"accounts\":{\"\(F.accountID)\""))
             #expect(!appended[1].contains(Self.other), "only the changed account is written")
-            #expect(appended[1].contains("\"outbox\":[{"))
+            #expect(appended[1].contains("\"outbox_added\":[{"))
 
             #expect(try StateFile.load(path: path).document == second)
             #expect(try StateFile.inspect(path: path) == second)
@@ -271,6 +271,67 @@ private typealias F = MonitorFixtures
             let loaded = try StateFile.load(path: path)
             #expect(loaded.document == document)
             #expect(loaded.document.journalGeneration == 0)
+        }
+    }
+
+    @Test func recordingADeliveryCostsOneSmallLineWhateverTheOutboxSize() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let store = JournaledStateFile(path: path)
+            var document = Self.document()
+            let queued = (0..<2000).map { index in
+                OutboxEntry(
+                    event: F.event(.verified, connector: "c\(index)", at: F.at(1)), webhook: "ops", enqueuedAt: F.at(1))
+            }
+            document.outbox = queued
+            try store.save(document, changedAccounts: nil)
+            document.outboxLog = OutboxLog()
+            let journal = StateJournal.path(for: path)
+            var sizes: [Int] = []
+            func save(accounts: Set<String> = []) throws {
+                let before = try Self.bytes(journal).count
+                try store.save(document, changedAccounts: accounts)
+                document.outboxLog = OutboxLog()
+                sizes.append(try Self.bytes(journal).count - before)
+            }
+            document.markDelivered(eventIDs: [queued[0].event.id], webhook: "ops", at: F.at(2))
+            try save()
+            document.markAttemptFailed(
+                eventIDs: [queued[1].event.id], webhook: "ops", error: "HTTP 503", retryAt: F.at(5))
+            try save()
+            let late = OutboxEntry(
+                event: F.event(.failed, connector: "late", at: F.at(3)), webhook: "ops", enqueuedAt: F.at(3))
+            document.record(F.poll(document.accounts[F.accountID], [], at: F.at(3)), enqueue: [late])
+            document.markDelivered(eventIDs: [queued[2].event.id], webhook: "ops", at: F.at(3))
+            try save(accounts: [F.accountID])
+            // A whole outbox line would be about 2,000 entries long (hundreds of kilobytes).
+            #expect(sizes.allSatisfy { $0 < 4096 }, "\(sizes)")
+            let lines = try Self.lines(journal)
+            #expect(
+                lines[1].contains("\"outbox_removed\":[{\"event_id\":\"\(queued[0].event.id)\",\"webhook\":\"ops\"}]"))
+            #expect(lines[2].contains("\"outbox_updated\":[") && lines[2].contains("HTTP 503"))
+            #expect(lines[3].contains("\"outbox_added\":[") && lines[3].contains("\"outbox_removed\":["))
+            #expect(!lines.dropFirst().contains { $0.contains("\"outbox\":") })
+
+            let loaded = try StateFile.load(path: path).document
+            #expect(loaded == document)
+            #expect(loaded.outbox.count == 1999)
+            #expect(loaded.outbox.last?.event.id == late.event.id)
+            #expect(loaded.outbox.first?.lastError == "HTTP 503")
+        }
+    }
+
+    @Test func anOutboxChangedOutsideItsLogIsJournaledWhole() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let store = JournaledStateFile(path: path)
+            var document = Self.afterTransition(Self.document(), at: 60)
+            try store.save(document, changedAccounts: nil)
+            document.outboxLog = OutboxLog()
+            document.outbox.removeAll()  // not through a method that keeps the log
+            try store.save(document, changedAccounts: [])
+            #expect(try Self.lines(StateJournal.path(for: path)).last?.contains("\"outbox\":[]") == true)
+            #expect(try StateFile.load(path: path).document == document)
         }
     }
 

@@ -34,8 +34,10 @@ extension Daemon {
         if !expired.isEmpty { saveState() }
         recordDroppedMetrics(expired)
 
-        for batch in state.deliverableBatches(now: now, maxPerWebhook: 1000)
-        where deliveriesInFlight[batch.webhook] == nil {
+        let busy = Set(deliveriesInFlight.keys)
+        let batches = state.deliverableBatches(
+            now: now, maxPerWebhook: 1000, excluding: busy, webhookCount: configuration.webhooks.count)
+        for batch in batches where deliveriesInFlight[batch.webhook] == nil {
             guard let webhook = configuration.webhook(named: batch.webhook) else { continue }
             // Nothing is delivered before it is saved: a webhook waits at its first event not yet written.
             let durable =
@@ -65,11 +67,9 @@ extension Daemon {
         deliveryTimer?.cancel()
         deliveryTimer = nil
         let busy = Set(deliveriesInFlight.keys)
-        let maxAge = configuration.daemon.deliveryMaxAge
-        let expiry = state.outbox.lazy.filter { !busy.contains($0.webhook) }.map {
-            $0.enqueuedAt.addingTimeInterval(maxAge)
-        }.min()
-        guard let wake = [state.nextRetryDate(excluding: busy), expiry].compactMap({ $0 }).min() else { return }
+        let expiry = state.nextExpiry(maxAge: configuration.daemon.deliveryMaxAge, excluding: busy)
+        let retry = state.nextRetryDate(excluding: busy, webhookCount: configuration.webhooks.count)
+        guard let wake = [retry, expiry].compactMap({ $0 }).min() else { return }
         deliveryTimer = makeTimer(after: wake.timeIntervalSince(now), leeway: .milliseconds(50)) { [unowned self] in
             self.deliveryTimerFirings += 1
             self.pumpDeliveries()

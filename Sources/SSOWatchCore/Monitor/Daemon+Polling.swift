@@ -316,6 +316,7 @@ extension Daemon {
             return
         }
         changedAccounts.removeAll(keepingCapacity: true)
+        state.outboxLog = OutboxLog()
         stateDirty = false
         flushTimer?.cancel()
         flushTimer = nil

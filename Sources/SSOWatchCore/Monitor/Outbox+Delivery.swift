@@ -17,9 +17,22 @@ public struct OutboxReconciliation: Sendable, Equatable {
 extension StateDocument {
     /// Removes the delivered entries and records the webhook's success (clears `failing`/`lastError`).
     public mutating func markDelivered(eventIDs: [String], webhook: String, at now: Date) {
-        let delivered = Set(eventIDs)
-        outbox.removeAll { $0.webhook == webhook && delivered.contains($0.event.id) }
+        for index in indices(of: eventIDs, webhook: webhook).reversed() {
+            outboxLog.remove(outbox.remove(at: index))
+        }
         webhooks[webhook] = WebhookDeliveryState(lastError: nil, failing: false, lastSuccess: now)
+    }
+
+    /// The positions of `eventIDs`' entries for `webhook`, ascending. A delivered batch is the head of its
+    /// webhook's queue, near the front of the outbox: the search stops once all are found.
+    private func indices(of eventIDs: [String], webhook: String) -> [Int] {
+        var wanted = Set(eventIDs)
+        var found: [Int] = []
+        for index in outbox.indices where !wanted.isEmpty {
+            let entry = outbox[index]
+            if entry.webhook == webhook, wanted.remove(entry.event.id) != nil { found.append(index) }
+        }
+        return found
     }
 
     /// Records a transient failure (5xx, timeout, connection error, 429): one more attempt, the next
@@ -51,11 +64,20 @@ extension StateDocument {
 
     /// Removes the entries queued at least `maxAge` ago (`delivery_max_age`) and returns them, so the
     /// caller can log each one as an error. The webhook's failing state is kept until its next success.
+    ///
+    /// Entries are queued in time order, so the expired ones are a prefix: only that prefix is looked at.
     public mutating func dropExpired(now: Date, maxAge: TimeInterval) -> [OutboxEntry] {
-        let expired = outbox.filter { now.timeIntervalSince($0.enqueuedAt) >= maxAge }
-        guard !expired.isEmpty else { return [] }
-        outbox.removeAll { now.timeIntervalSince($0.enqueuedAt) >= maxAge }
+        let count = outbox.prefix { now.timeIntervalSince($0.enqueuedAt) >= maxAge }.count
+        guard count > 0 else { return [] }
+        let expired = Array(outbox.prefix(count))
+        outbox.removeFirst(count)
+        for entry in expired { outboxLog.remove(entry) }
         return expired
+    }
+
+    /// When the oldest entry of a webhook not in `busy` expires (entries are queued in time order).
+    public func nextExpiry(maxAge: TimeInterval, excluding busy: Set<String>) -> Date? {
+        outbox.first { !busy.contains($0.webhook) }.map { $0.enqueuedAt.addingTimeInterval(maxAge) }
     }
 
     /// Brings the outbox in line with a (re)loaded configuration: entries and delivery states of
@@ -65,6 +87,7 @@ extension StateDocument {
         let byName = Dictionary(configured.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         let dropped = outbox.filter { byName[$0.webhook] == nil }
         outbox.removeAll { byName[$0.webhook] == nil }
+        for entry in dropped { outboxLog.remove(entry) }
         webhooks = webhooks.filter { byName[$0.key] != nil }
 
         var fingerprints: [String: String] = [:]
@@ -79,6 +102,7 @@ extension StateDocument {
             outbox[index].urlFingerprint = nil
             outbox[index].nextAttemptAt = nil
             outbox[index].attempts = 0
+            outboxLog.update(outbox[index])
             if !resumed.contains(name) { resumed.append(name) }
         }
         return OutboxReconciliation(dropped: dropped, resumedWebhooks: resumed)
@@ -87,9 +111,9 @@ extension StateDocument {
     private mutating func updateEntries(
         _ eventIDs: [String], webhook: String, _ change: (inout OutboxEntry) -> Void
     ) {
-        let targets = Set(eventIDs)
-        for index in outbox.indices where outbox[index].webhook == webhook && targets.contains(outbox[index].event.id) {
+        for index in indices(of: eventIDs, webhook: webhook) {
             change(&outbox[index])
+            outboxLog.update(outbox[index])
         }
     }
 

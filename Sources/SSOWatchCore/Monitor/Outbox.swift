@@ -57,24 +57,31 @@ extension StateDocument {
     /// a retry, not permanently failed), that entry and up to `maxPerWebhook - 1` ready entries that
     /// follow it. A webhook whose head is held delivers nothing, so its order is kept; other webhooks
     /// are unaffected. Webhooks come in the order of their oldest entry.
-    public func deliverableBatches(now: Date, maxPerWebhook: Int = 1) -> [DeliveryBatch] {
+    ///
+    /// - Parameters:
+    ///   - busy: webhooks left out (an attempt in flight).
+    ///   - webhookCount: how many webhooks there are at most; the search stops once each is held, busy or
+    ///     has a full batch, so a long queue is not read whole for every delivery.
+    public func deliverableBatches(
+        now: Date, maxPerWebhook: Int = 1, excluding busy: Set<String> = [], webhookCount: Int = .max
+    ) -> [DeliveryBatch] {
         var batches: [DeliveryBatch] = []
         var index: [String: Int] = [:]
-        var held: Set<String> = []
-        for entry in outbox where !held.contains(entry.webhook) {
+        var held = busy
+        for entry in outbox {
+            if held.count >= webhookCount { break }
+            guard !held.contains(entry.webhook) else { continue }
             guard entry.isReady(at: now) else {
                 held.insert(entry.webhook)
                 continue
             }
             if let position = index[entry.webhook] {
-                if batches[position].entries.count < maxPerWebhook {
-                    batches[position].entries.append(entry)
-                } else {
-                    held.insert(entry.webhook)
-                }
+                batches[position].entries.append(entry)
+                if batches[position].entries.count >= maxPerWebhook { held.insert(entry.webhook) }
             } else {
                 index[entry.webhook] = batches.count
                 batches.append(DeliveryBatch(webhook: entry.webhook, entries: [entry]))
+                if maxPerWebhook <= 1 { held.insert(entry.webhook) }
             }
         }
         return batches
@@ -82,11 +89,13 @@ extension StateDocument {
 
     /// The earliest time a webhook's oldest entry, now waiting for a retry, becomes ready; `nil` when
     /// no head is waiting (the scheduler then needs no retry timer). Webhooks in `busy` (an attempt in
-    /// flight) are left out.
-    public func nextRetryDate(excluding busy: Set<String> = []) -> Date? {
+    /// flight) are left out; the search stops once `webhookCount` webhooks were seen.
+    public func nextRetryDate(excluding busy: Set<String> = [], webhookCount: Int = .max) -> Date? {
         var seen = busy
         var earliest: Date?
-        for entry in outbox where seen.insert(entry.webhook).inserted {
+        for entry in outbox {
+            if seen.count >= webhookCount { break }
+            guard seen.insert(entry.webhook).inserted else { continue }
             guard !entry.permanentFailure, let date = entry.nextAttemptAt else { continue }
             earliest = earliest.map { min($0, date) } ?? date
         }

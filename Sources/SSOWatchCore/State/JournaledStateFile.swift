@@ -32,9 +32,10 @@ public final class JournaledStateFile: StateStore {
         var size: Int
         /// The size past which the next save rewrites the state file.
         var limit: Int
-        /// The outbox and delivery states the state file and the journal hold together (a change to them is
-        /// found by comparing; accounts are named by the caller, so their old states need not be kept).
-        var outbox: [OutboxEntry]
+        /// The size of the outbox and the delivery states the state file and the journal hold together (the
+        /// outbox's changes come from its log, the delivery states' are found by comparing; accounts are
+        /// named by the caller, so their old states need not be kept).
+        var outboxCount: Int
         var webhooks: [String: WebhookDeliveryState]
         #if DEBUG
             /// Every account as saved, to check that callers name each account they change.
@@ -45,7 +46,7 @@ public final class JournaledStateFile: StateStore {
             self.fd = fd
             self.size = size
             self.limit = limit
-            outbox = document.outbox
+            outboxCount = document.outbox.count
             webhooks = document.webhooks
             #if DEBUG
                 accounts = document.accounts
@@ -53,7 +54,7 @@ public final class JournaledStateFile: StateStore {
         }
 
         mutating func record(_ document: StateDocument) {
-            outbox = document.outbox
+            outboxCount = document.outbox.count
             webhooks = document.webhooks
             #if DEBUG
                 accounts = document.accounts
@@ -79,11 +80,7 @@ public final class JournaledStateFile: StateStore {
     public func acquireLock() throws(StateFileError) -> [String] {
         try lock.withLock { (held: inout StateFileLock?) throws(StateFileError) -> [String] in
             if held == nil { held = try StateFileLock(statePath: path) }
-            let removed = StateFileLock.removeLeftoverTemporaryFiles(statePath: path)
-            health.withLock { file in
-                if file == nil { file = StateHealthFile(statePath: path) }
-            }
-            return removed
+            return StateFileLock.removeLeftoverTemporaryFiles(statePath: path)
         }
     }
 
@@ -140,7 +137,8 @@ public final class JournaledStateFile: StateStore {
                 "an account changed without being named: the journal would miss it")
         #endif
         let change = StateJournal.Change(
-            document, changedAccounts: changedAccounts, savedOutbox: current.outbox, savedWebhooks: current.webhooks)
+            document, changedAccounts: changedAccounts, savedOutboxCount: current.outboxCount,
+            savedWebhooks: current.webhooks)
         if change.isEmpty { return true }
         guard let line = StateJournal.line(change) else { return false }
         do throws(StateFileError) {

@@ -20,6 +20,9 @@ public struct StateDocument: Sendable, Equatable, Codable {
     /// Which journal (`STATE_FILE.journal`, see `StateJournal`) continues this file: a random number drawn
     /// each time the file is written whole; 0 in files written before the journal existed.
     public var journalGeneration: Int
+    /// The outbox's changes since the last save (not stored: the journal records them). Every change to
+    /// `outbox` goes through the methods that keep it.
+    public var outboxLog = OutboxLog()
 
     /// Creates a document; the default is a fresh, empty one.
     public init(
@@ -61,6 +64,7 @@ public struct StateDocument: Sendable, Equatable, Codable {
     public mutating func record(_ result: TransitionResult, enqueue entries: [OutboxEntry]) {
         accounts[result.state.accountID] = result.state
         outbox.append(contentsOf: entries)
+        outboxLog.add(entries)
     }
 
     enum CodingKeys: String, CodingKey {

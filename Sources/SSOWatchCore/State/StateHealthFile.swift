@@ -23,7 +23,7 @@ public struct StateHealth: Sendable, Equatable {
 }
 
 /// `STATE_FILE.health`: the daemon's latest `StateHealth`, readable by `ssowatch status` while the state
-/// file itself cannot be written. The file is allocated once, at start, with room for the longest record
+/// file itself cannot be written. The file is allocated once, at the first save, with room for the longest record
 /// (`size` bytes), and every update overwrites it in place with `pwrite`: on a full disk no new block is
 /// needed, so the failure that keeps the state from being saved is still shown.
 ///

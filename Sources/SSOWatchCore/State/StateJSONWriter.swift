@@ -115,6 +115,29 @@ enum StateJSONWriter {
                 raw("\"outbox\":")
                 guard self.outbox(outbox) else { return false }
             }
+            if !change.outboxAdded.isEmpty {
+                next(&self)
+                raw("\"outbox_added\":")
+                guard self.outbox(change.outboxAdded) else { return false }
+            }
+            if !change.outboxRemoved.isEmpty {
+                next(&self)
+                raw("\"outbox_removed\":[")
+                for (index, key) in change.outboxRemoved.enumerated() {
+                    if index > 0 { comma() }
+                    raw("{\"event_id\":")
+                    string(key.eventID)
+                    raw(",\"webhook\":")
+                    string(key.webhook)
+                    raw("}")
+                }
+                raw("]")
+            }
+            if !change.outboxUpdated.isEmpty {
+                next(&self)
+                raw("\"outbox_updated\":")
+                guard self.outbox(change.outboxUpdated) else { return false }
+            }
             if !change.removedAccounts.isEmpty {
                 next(&self)
                 raw("\"removed_accounts\":[")
@@ -133,7 +156,7 @@ enum StateJSONWriter {
             return true
         }
 
-        mutating func outbox(_ outbox: [OutboxEntry]) -> Bool {
+        mutating func outbox(_ outbox: some Collection<OutboxEntry>) -> Bool {
             raw("[")
             for (index, entry) in outbox.enumerated() {
                 if index > 0 { comma() }
