@@ -151,7 +151,7 @@ deb: deps
 	$(STATIC_BUILD)
 	bash packaging/deb/build.sh $(STATIC_SCRATCH)/release/ssowatch $(VERSION) dist
 
-# systemd-analyze verify, and an exposure of at most 1.1 under systemd-analyze security (SPEC §7).
+# systemd-analyze verify, and an exposure of at most 1.1 under systemd-analyze security (docs/SYSTEMD.md).
 unit-check:
 	@bash tests/system/unit-check.sh
 

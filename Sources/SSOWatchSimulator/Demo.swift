@@ -5,7 +5,7 @@ import SSOWatchCore
 import Synchronization
 
 /// `ssowatch demo`: the simulated Cloudflare API, a local webhook receiver and the real daemon
-/// engine, all on 127.0.0.1, with a scripted timeline of status changes (SPEC §9).
+/// engine, all on 127.0.0.1, with a scripted timeline of status changes (docs/COMMANDS.md (demo)).
 public struct Demo: Sendable {
     /// Seconds between polls of each account.
     public var pollInterval: Int = 2

@@ -7,7 +7,7 @@ struct ConfigOption: ParsableArguments {
     @Option(name: .long, help: "The INI file (default: $SSOWATCH_CONFIG, else /etc/ssowatch/ssowatch.ini).")
     var config: String?
 
-    /// The path to read, per SPEC §2.
+    /// The path to read, per docs/CONFIGURATION.md.
     var path: String { ConfigLoader.resolvePath(explicit: config, environment: ProcessInfo.processInfo.environment) }
 
     /// Whether the user named a configuration (flag or environment), as opposed to the default path.

@@ -37,7 +37,7 @@ struct AccountOptions: ParsableArguments {
         }
     }
 
-    /// Resolves the account to an id and an API client (SPEC §3).
+    /// Resolves the account to an id and an API client (docs/COMMANDS.md).
     func makeClient(transport: any HTTPTransport) throws -> (accountID: String, client: CloudflareClient) {
         let environment = ProcessInfo.processInfo.environment
         if let name = account {

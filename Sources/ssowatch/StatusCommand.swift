@@ -29,7 +29,7 @@ struct StatusCommand: ParsableCommand {
             throw ExitCode(ExitStatus.failure)
         }
         let now = Date()
-        // Without a state file there is nothing to report yet: empty lists (SPEC §3).
+        // Without a state file there is nothing to report yet: empty lists (docs/COMMANDS.md).
         let shown = document.map { ($0, configuration) } ?? (StateDocument(), nil)
         if json {
             let health = JournaledStateFile.health(ofStateFile: path)

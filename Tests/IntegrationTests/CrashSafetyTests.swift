@@ -8,7 +8,7 @@ import Testing
     import Darwin
 #endif
 
-/// SPEC §4 and §6 under SIGKILL: the state file is always whole, one transition is one event with
+/// docs/MONITORING.md and §6 under SIGKILL: the state file is always whole, one transition is one event with
 /// one id forever, every recorded event is delivered at least once, and the only duplicate a
 /// receiver sees is a redelivery of the one request in flight when the daemon was killed.
 @Suite struct CrashSafetyTests {

@@ -8,7 +8,7 @@ import Testing
     import Darwin
 #endif
 
-/// `ssowatch run` delivering to a webhook that is down, across a restart, and in batches (SPEC §4, §5):
+/// `ssowatch run` delivering to a webhook that is down, across a restart, and in batches (docs/MONITORING.md, §5):
 /// every event arrives, in order, once, with the same `webhook-id` on every attempt.
 @Suite struct DaemonDeliveryTests {
     typealias Harness = DaemonHarness

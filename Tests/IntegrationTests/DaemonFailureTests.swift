@@ -2,7 +2,7 @@ import Foundation
 import SSOWatchSimulator
 import Testing
 
-/// `ssowatch run` while the API misbehaves: a failed poll is an error, never a transition (SPEC §4);
+/// `ssowatch run` while the API misbehaves: a failed poll is an error, never a transition (docs/MONITORING.md);
 /// the error shows in `STATUS=` and `status --json`, and the next good poll picks up where it left off.
 @Suite struct DaemonFailureTests {
     typealias Harness = DaemonHarness

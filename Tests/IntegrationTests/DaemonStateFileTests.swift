@@ -8,7 +8,7 @@ import Testing
     import Darwin
 #endif
 
-/// `ssowatch run` with a state file it cannot use as is (SPEC §3, §6): one from a newer version is
+/// `ssowatch run` with a state file it cannot use as is (docs/COMMANDS.md, §6): one from a newer version is
 /// refused and left alone; a corrupt one is moved aside and the daemon starts with a silent baseline.
 @Suite struct DaemonStateFileTests {
     typealias Harness = DaemonHarness

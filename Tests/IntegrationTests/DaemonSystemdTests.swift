@@ -8,7 +8,7 @@ import Testing
     import Darwin
 #endif
 
-/// What `ssowatch run` tells systemd through `NOTIFY_SOCKET` (SPEC §7): `READY=1`, `STATUS=`,
+/// What `ssowatch run` tells systemd through `NOTIFY_SOCKET` (docs/SYSTEMD.md): `READY=1`, `STATUS=`,
 /// `WATCHDOG=1`, reloads on SIGHUP and a clean stop on SIGTERM.
 @Suite struct DaemonSystemdTests {
     typealias Harness = DaemonHarness

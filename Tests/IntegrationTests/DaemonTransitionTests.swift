@@ -3,7 +3,7 @@ import SSOWatchSimulator
 import Testing
 
 /// `ssowatch run` against the simulated API: which status changes become notifications, to which
-/// webhooks, and what the notifications say (SPEC §4, §5).
+/// webhooks, and what the notifications say (docs/MONITORING.md, §5).
 @Suite struct DaemonTransitionTests {
     typealias Harness = DaemonHarness
 

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// `ssowatch demo` (SPEC §9): a newcomer sees connectors change and the notifications arrive within a
+/// `ssowatch demo` (docs/COMMANDS.md (demo)): a newcomer sees connectors change and the notifications arrive within a
 /// minute, with no account or network.
 @Suite struct DemoCommandTests {
     @Test func theDemoShowsTransitionsAndNotificationsWithinAMinute() async throws {

@@ -2,7 +2,7 @@ import Foundation
 import SSOWatchSimulator
 import Testing
 
-/// SPEC §4: a poll that fails in any way is an error, never a transition. For every way the API can
+/// docs/MONITORING.md: a poll that fails in any way is an error, never a transition. For every way the API can
 /// misbehave, the real daemon keeps its state, tells nobody, says what is wrong (`STATUS=`,
 /// `status --json`, the log) and recovers by itself, announcing once what changed meanwhile.
 @Suite struct PollFaultTests {

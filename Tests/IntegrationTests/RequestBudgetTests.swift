@@ -3,7 +3,7 @@ import SSOWatchCore
 import SSOWatchSimulator
 import Testing
 
-/// SPEC §2 `rate_limit` and `max_concurrent_requests`, §4 429 handling, measured on the real binary
+/// docs/CONFIGURATION.md `rate_limit` and `max_concurrent_requests`, §4 429 handling, measured on the real binary
 /// from the times the simulated API received its requests.
 @Suite struct RequestBudgetTests {
     /// How much shorter than planned a gap may look at the server: a request delayed on its way

@@ -9,7 +9,7 @@ import Testing
     import Darwin
 #endif
 
-/// SPEC §2 and §7: tokens, webhook URLs (beyond their host) and signing secrets never appear in any
+/// docs/CONFIGURATION.md and §7: tokens, webhook URLs (beyond their host) and signing secrets never appear in any
 /// byte ssowatch writes — logs, command output, the state file — whatever happens; secret files that
 /// other users can read are reported.
 @Suite struct SecretLeakTests {

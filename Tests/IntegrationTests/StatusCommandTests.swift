@@ -8,7 +8,7 @@ import Testing
     import Darwin
 #endif
 
-/// `ssowatch status`: what the state file knows, as text or as the JSON object of SPEC §3.
+/// `ssowatch status`: what the state file knows, as text or as the JSON object of docs/COMMANDS.md.
 @Suite struct StatusCommandTests {
     typealias Harness = DaemonHarness
 

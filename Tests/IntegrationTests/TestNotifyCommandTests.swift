@@ -3,7 +3,7 @@ import SSOWatchCore
 import SSOWatchSimulator
 import Testing
 
-/// `ssowatch test-notify` as the built binary against a local receiver (SPEC §3, §5).
+/// `ssowatch test-notify` as the built binary against a local receiver (docs/COMMANDS.md, §5).
 @Suite struct TestNotifyCommandTests {
     /// One webhook of each type (Discord twice: with and without `?wait=true`), with the answer its
     /// service gives and the reply `test-notify` should print after `delivered, `.

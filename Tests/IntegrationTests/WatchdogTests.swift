@@ -8,7 +8,7 @@ import Testing
     import Darwin
 #endif
 
-/// SPEC §7: `WATCHDOG=1` says the scheduler is alive, nothing more. It keeps coming while Cloudflare
+/// docs/SYSTEMD.md: `WATCHDOG=1` says the scheduler is alive, nothing more. It keeps coming while Cloudflare
 /// is unreachable (that is an error shown in `STATUS=`, not a hang) and stops when the scheduler's
 /// queue is blocked, so systemd restarts a hung daemon.
 ///

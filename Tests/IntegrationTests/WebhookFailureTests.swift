@@ -3,7 +3,7 @@ import SSOWatchCore
 import SSOWatchSimulator
 import Testing
 
-/// Webhooks that refuse or keep failing (SPEC §5): permanent refusals are reported, never retried and
+/// Webhooks that refuse or keep failing (docs/NOTIFICATIONS.md): permanent refusals are reported, never retried and
 /// never leak the URL; a reload with a fixed URL delivers what was held, in order; one failing webhook
 /// holds only its own events; `delivery_max_age` ends the wait.
 @Suite struct WebhookFailureTests {

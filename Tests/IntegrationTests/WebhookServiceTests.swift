@@ -5,7 +5,7 @@ import Testing
 
 /// The daemon against a local receiver that answers the way each chat service does: what arrives
 /// (the service's native payload), and how each service's answers are handled (2xx, the forms of
-/// 429, 5xx), SPEC §5.
+/// 429, 5xx), docs/NOTIFICATIONS.md.
 @Suite struct WebhookServiceTests {
     // MARK: - Native payloads
 

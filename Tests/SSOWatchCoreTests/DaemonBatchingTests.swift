@@ -3,7 +3,7 @@ import Testing
 
 @testable import SSOWatchCore
 
-/// `Daemon.messageEntries`: which queued entries one message carries (SPEC §5 batching). More than
+/// `Daemon.messageEntries`: which queued entries one message carries (docs/NOTIFICATIONS.md batching). More than
 /// three events of one poll cycle (same account, same detection time) for a chat webhook go out as
 /// one message; a `generic` webhook always gets one request per event.
 @Suite struct DaemonBatchingTests {

@@ -4,7 +4,7 @@ import Testing
 
 @testable import SSOWatchCore
 
-/// The `generic` body of SPEC §5 and Standard Webhooks signing.
+/// The `generic` body of docs/NOTIFICATIONS.md and Standard Webhooks signing.
 @Suite struct GenericWebhookTests {
     @Test func signatureReproducesTheStandardWebhooksTestVector() throws {
         let signature = try StandardWebhooks.signature(

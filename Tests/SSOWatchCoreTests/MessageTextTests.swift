@@ -3,7 +3,7 @@ import Testing
 
 @testable import SSOWatchCore
 
-/// The wording every service shares (SPEC §5), durations, times and truncation.
+/// The wording every service shares (docs/NOTIFICATIONS.md), durations, times and truncation.
 @Suite struct MessageTextTests {
     static func plain(_ kind: EventKind, domain: String = "example.com") -> String {
         let text = ChatText(NotifyFixtures.event(kind, domain: domain))

@@ -5,7 +5,7 @@ import Testing
 
 private typealias F = MonitorFixtures
 
-/// Hostile state files (SPEC §6), beyond the basic shapes in `StateFileTests`: whatever is in the
+/// Hostile state files (docs/STATE.md), beyond the basic shapes in `StateFileTests`: whatever is in the
 /// file, `StateFile.load` either loads it, moves it aside unchanged and starts afresh, or refuses a
 /// newer version and leaves the file byte for byte as it was; `StateFile.inspect` (`ssowatch status`)
 /// never changes the file. Nothing crashes, then or later when the daemon works with what it loaded.

@@ -12,7 +12,7 @@ extension ConfigBuilder {
         return seconds
     }
 
-    /// A duration within `range`; `rangeText` says the range the way SPEC does.
+    /// A duration within `range`; `rangeText` says the range the way docs/CONFIGURATION.md does.
     func duration(_ entry: INIEntry, in range: ClosedRange<TimeInterval>) throws(ConfigError) -> TimeInterval {
         let seconds = try duration(entry)
         guard range.contains(seconds) else {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reads, parses and validates the INI configuration of SPEC §2 into a ``Configuration``.
+/// Reads, parses and validates the INI configuration of docs/CONFIGURATION.md into a ``Configuration``.
 ///
 /// Secrets (tokens, webhook URLs, signing secrets) are resolved while loading, so a missing secret
 /// file or an unset variable is a configuration error with the line of its key, and a reload

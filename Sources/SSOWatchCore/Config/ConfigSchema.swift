@@ -1,6 +1,6 @@
 import Foundation
 
-/// Which keys each section accepts, and the messages for keys it does not (SPEC §2).
+/// Which keys each section accepts, and the messages for keys it does not (docs/CONFIGURATION.md).
 enum ConfigSchema {
     /// The section kinds, in the order they are documented.
     static let sectionKinds = ["daemon", "account", "webhook"]

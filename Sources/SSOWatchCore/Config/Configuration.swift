@@ -75,7 +75,7 @@ public struct DaemonConfig: Sendable, Hashable {
     /// Where the Prometheus `/metrics` endpoint listens; `nil` (the default) turns metrics off.
     public var metricsListen: MetricsEndpoint?
 
-    /// The defaults of SPEC §2, for a given environment (`STATE_DIRECTORY`).
+    /// The defaults of docs/CONFIGURATION.md, for a given environment (`STATE_DIRECTORY`).
     public static func defaults(environment: [String: String]) -> DaemonConfig {
         let stateDirectory = environment["STATE_DIRECTORY"].flatMap { $0.split(separator: ":").first }.map(String.init)
         return DaemonConfig(

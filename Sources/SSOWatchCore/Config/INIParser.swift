@@ -54,7 +54,7 @@ public struct INISyntaxError: Error, Sendable, Hashable {
     }
 }
 
-/// The INI dialect of SPEC §2, as a pure function from text to sections.
+/// The INI dialect of docs/CONFIGURATION.md, as a pure function from text to sections.
 ///
 /// It checks syntax only: section headers (`[kind]`, `[kind "NAME"]`), `key = value` lines, comment
 /// lines (`#` or `;` as the first non-blank character; there are no inline comments) and quoted

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Pure parsers for the value syntaxes of SPEC §2 (durations, booleans, lists, percentages, rate
+/// Pure parsers for the value syntaxes of docs/CONFIGURATION.md (durations, booleans, lists, percentages, rate
 /// limits), and the matching formatters used by `check-config`. Each parser returns `nil` when the
 /// text is not in its syntax; range checks belong to the caller, which knows the key.
 public enum ValueParsers {

@@ -1,7 +1,7 @@
 import Foundation
 
 /// How long to wait before retrying a delivery that failed transiently (5xx, timeout, connection
-/// error; SPEC §5): 1 s after the first failure, doubling with each further failure, spread by
+/// error; docs/NOTIFICATIONS.md): 1 s after the first failure, doubling with each further failure, spread by
 /// ±20 % jitter, and never more than 5 minutes.
 ///
 /// | failed attempts | 1 | 2 | 3 | 4 | … | 9 | 10+ |

@@ -1,4 +1,4 @@
-/// The one-line summary for systemd's `STATUS=` (SPEC §7), e.g.
+/// The one-line summary for systemd's `STATUS=` (docs/SYSTEMD.md), e.g.
 /// `14 connectors in 3 accounts: 10 verified, 3 pending, 1 failed; 0 notifications queued;
 /// 1 account failing (prod: HTTP 403)`.
 ///

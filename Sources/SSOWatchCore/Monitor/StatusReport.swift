@@ -9,7 +9,7 @@ import Foundation
 #endif
 
 /// What `ssowatch status` prints: the state file seen through the configuration, as the JSON
-/// object of SPEC §3 or as text for a person. Pure: the caller reads the file and the clock.
+/// object of docs/COMMANDS.md or as text for a person. Pure: the caller reads the file and the clock.
 ///
 /// With a configuration, accounts and webhooks are the configured ones, in file order (an account
 /// never polled shows `null` times and 0 connectors). Without one (`--state-file`), they are the

@@ -17,7 +17,7 @@ public struct TransitionResult: Sendable, Equatable {
     }
 }
 
-/// The connector diff of SPEC §4: previous account state + one poll's connector list → new state +
+/// The connector diff of docs/MONITORING.md: previous account state + one poll's connector list → new state +
 /// events. Pure: no clock, no I/O; `now` is passed in and becomes every event's `detectedAt`.
 ///
 /// Rules:

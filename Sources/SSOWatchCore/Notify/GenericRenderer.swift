@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
 
-/// `generic` webhooks: one JSON request per event (SPEC §5), with Standard Webhooks headers:
+/// `generic` webhooks: one JSON request per event (docs/NOTIFICATIONS.md), with Standard Webhooks headers:
 /// `webhook-id` (the event id, the same on every retry), `webhook-timestamp` (this attempt) and,
 /// with a secret, `webhook-signature` over the exact body. Every `connector.*` key is present,
 /// `null` where unknown.

@@ -48,7 +48,7 @@ struct ValueCaps: Sendable {
     static let all: [ValueCaps] = [.standard, .tight, .minimal]
 }
 
-/// The wording of one message, independent of any markup. SPEC §5: every message says the domain,
+/// The wording of one message, independent of any markup. docs/NOTIFICATIONS.md: every message says the domain,
 /// the account, the new and previous status, when it changed (UTC) and after how long, and the
 /// connector id; `failed` also says what to do.
 struct ChatText: Sendable {

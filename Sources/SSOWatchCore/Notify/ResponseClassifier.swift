@@ -1,6 +1,6 @@
 import Foundation
 
-/// What a webhook's answer means for the delivery (SPEC §5).
+/// What a webhook's answer means for the delivery (docs/NOTIFICATIONS.md).
 public enum DeliveryOutcome: Sendable, Equatable {
     /// 2xx: done.
     case delivered

@@ -9,7 +9,7 @@ import Synchronization
     import Darwin
 #endif
 
-/// The daemon's state store: the state file (SPEC §6) and its journal (`StateJournal`).
+/// The daemon's state store: the state file (docs/STATE.md) and its journal (`StateJournal`).
 ///
 /// A save that names the accounts it changed appends one line to the journal and `fdatasync`s it: a cost
 /// that grows with the change, not with the number of accounts. The whole state file is rewritten — a new

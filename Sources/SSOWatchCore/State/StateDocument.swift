@@ -1,6 +1,6 @@
 import Foundation
 
-// The on-disk format (SPEC §6). Key names are snake_case and stable: renaming a property must not
+// The on-disk format (docs/STATE.md). Key names are snake_case and stable: renaming a property must not
 // rename its key. Dates are JSON numbers (see `StateCoding`).
 
 /// Everything the daemon remembers between runs: per-account connector state, the outbox of
@@ -60,7 +60,7 @@ public struct StateDocument: Sendable, Equatable, Codable {
     }
 
     /// Records the outcome of one successful poll and its notifications together, so that one
-    /// atomic save stores both (SPEC §4: an event is never lost nor made twice by a crash).
+    /// atomic save stores both (docs/MONITORING.md: an event is never lost nor made twice by a crash).
     public mutating func record(_ result: TransitionResult, enqueue entries: [OutboxEntry]) {
         accounts[result.state.accountID] = result.state
         outbox.append(contentsOf: entries)

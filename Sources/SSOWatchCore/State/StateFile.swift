@@ -37,7 +37,7 @@ extension StateStore {
     }
 }
 
-/// The state file on disk (SPEC §6): JSON, mode 0600, replaced atomically.
+/// The state file on disk (docs/STATE.md): JSON, mode 0600, replaced atomically.
 public struct StateFile: StateStore {
     /// What `load` found.
     public struct LoadResult: Sendable, Equatable {

@@ -1,4 +1,4 @@
-/// Exit statuses of the `ssowatch` command (SPEC §3; values from BSD `sysexits.h`).
+/// Exit statuses of the `ssowatch` command (docs/COMMANDS.md; values from BSD `sysexits.h`).
 public enum ExitStatus {
     /// Success.
     public static let success: Int32 = 0

@@ -182,7 +182,7 @@ func withDaemonHarness<T>(_ body: (DaemonHarness) async throws -> T) async throw
     }
 }
 
-/// The output of `ssowatch status --json` (SPEC §3), as the tests read it.
+/// The output of `ssowatch status --json` (docs/COMMANDS.md), as the tests read it.
 struct StatusOutput: Sendable {
     struct Account: Sendable, Decodable {
         var name: String
@@ -279,7 +279,7 @@ struct StatusOutput: Sendable {
     }
 }
 
-/// A `generic` webhook request (SPEC §5) as the tests read it.
+/// A `generic` webhook request (docs/NOTIFICATIONS.md) as the tests read it.
 struct GenericDelivery: Sendable, CustomStringConvertible {
     var webhookID: String?
     var type: String

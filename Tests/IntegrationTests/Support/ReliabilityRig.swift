@@ -222,7 +222,7 @@ func withReliabilityRig<T>(_ body: (ReliabilityRig) async throws -> T) async thr
     }
 }
 
-/// `ssowatch status --json` (SPEC §3) as the reliability tests read it.
+/// `ssowatch status --json` (docs/COMMANDS.md) as the reliability tests read it.
 struct RigStatus: Sendable, Decodable {
     struct Account: Sendable, Decodable {
         var name: String
