@@ -70,15 +70,20 @@ import Testing
             #expect(result.status == 0, "\(result)")
             let object = try #require(
                 try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
-            #expect(keys(object) == ["accounts", "connectors", "webhooks", "outbox"])
+            #expect(keys(object) == ["accounts", "connectors", "webhooks", "outbox", "state"])
             #expect(object["outbox"] as? Int == 0)
+            let stateHealth = try #require(object["state"] as? [String: Any])
+            #expect(keys(stateHealth) == ["last_saved", "last_error"])
+            #expect(isISO8601UTC(stateHealth["last_saved"]), "\(stateHealth)")
+            #expect(stateHealth["last_error"] is NSNull)
 
             let accounts = try #require(object["accounts"] as? [[String: Any]])
             #expect(accounts.map { $0["name"] as? String } == ["prod", "staging", "dormant"], "in file order")
             for account in accounts {
                 #expect(
                     keys(account) == [
-                        "name", "account_id", "enabled", "last_poll", "last_success", "last_error", "connectors",
+                        "name", "account_id", "enabled", "last_poll", "last_success", "last_error", "overdue",
+                        "connectors",
                     ])
             }
             let prod = accounts[0]

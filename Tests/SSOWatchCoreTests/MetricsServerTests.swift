@@ -140,16 +140,17 @@ import Testing
     }
 
     @Test func aConnectionInUseIsNotIdle() async throws {
-        try await withLimitedServer(idleTimeout: .seconds(2)) { server, port in
+        // A generous idle timeout: only a test stalled for 5 s between two requests could see a false close.
+        try await withLimitedServer(idleTimeout: .seconds(5)) { server, port in
             let socket = try LoopbackSocket(port: port)
-            // Longer than the idle timeout, with a request every 0.1 s.
-            let until = ContinuousClock.now + .seconds(3)
+            // Longer than the idle timeout, with a request every 0.2 s.
+            let until = ContinuousClock.now + .seconds(7)
             while ContinuousClock.now < until {
                 #expect(try await socket.get("/metrics").status == 200)
-                try await Task.sleep(for: .milliseconds(100))
+                try await Task.sleep(for: .milliseconds(200))
             }
             #expect(!socket.isClosedByPeer)
-            #expect(try await socket.waitForClose(timeout: .seconds(10)), "closed once it is left idle")
+            #expect(try await socket.waitForClose(timeout: .seconds(20)), "closed once it is left idle")
             #expect(server.connectionCounts.closedIdle == 1)
         }
     }
