@@ -149,3 +149,53 @@ import Testing
         }
     }
 }
+
+/// Nothing is delivered before it is saved: the scheduler against a state store that fails its writes.
+@Suite struct DaemonDurabilityTests {
+    typealias Rig = InProcessDaemon
+
+    @Test func eventsWhoseSaveFailedAreHeldUntilAWriteSucceeds() async throws {
+        let transport = ScriptedTransport { request, earlier in
+            if request.url.contains("/sso_connectors") {
+                return .answer(DaemonSchedulerTests.list(earlier == 0 ? "pending" : "verified"))
+            }
+            return .answer(ScriptedTransport.status(204))
+        }
+        let rig = try Rig(Rig.lines(), transport: transport)
+        rig.start()
+        defer { transport.openAllGates() }
+        do {
+            try await rig.waitUntil("the baseline saved") { rig.store.document?.accounts[Rig.accountID] != nil }
+            rig.store.failAll(
+                with: .writeFailed(path: "/s/state.json", step: "writing", reason: "No space left on device (errno 28)")
+            )
+            try await rig.waitUntil("the change detected and held") {
+                rig.inspect { $0.undurableEvents.count } == 1
+            }
+            // Several poll cycles and save retries later, still nothing delivered.
+            try await rig.waitUntil("three more polls") { transport.polls.count >= 5 }
+            #expect(transport.deliveries.isEmpty, "an event that is not saved is never delivered")
+            #expect(
+                rig.notifier.statusLines.contains {
+                    $0.hasPrefix("state not saved (1 notifications held): No space left on device (errno 28); ")
+                })
+            #expect(rig.store.health?.lastError?.contains("No space left on device") == true)
+            #expect(rig.log.contains("error: cannot write the state file /s/state.json (writing)"))
+
+            rig.store.failAll(with: nil)
+            try await rig.waitUntil("the held event delivered once written") { transport.deliveries.count == 1 }
+            let saved = try #require(rig.store.document)
+            #expect(saved.accounts[Rig.accountID]?.connectors[DaemonSchedulerTests.connector]?.status == .verified)
+            try await rig.waitUntil("the delivery recorded") { rig.store.document?.outbox.isEmpty == true }
+            #expect(rig.store.health?.lastError == nil)
+            #expect(rig.store.health?.lastSaved != nil)
+            #expect(rig.log.contains("notice: the state file is written again"))
+            try await Task.sleep(for: .milliseconds(300))
+            #expect(transport.deliveries.count == 1, "delivered once")
+        } catch {
+            await rig.stop()
+            throw error
+        }
+        await rig.stop()
+    }
+}
