@@ -306,18 +306,20 @@ public final class Daemon: @unchecked Sendable {
             source.resume()
             signalSources.append(source)
         }
-        if ProcessInfo.processInfo.environment["SSOWATCH_TEST_HANG_ON_SIGUSR1"] == "1" {
-            // A test hook: SIGUSR1 blocks the scheduler queue for good, as a deadlock would, so
-            // tests can check that the watchdog pings stop and systemd would restart us.
-            signal(SIGUSR1, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: queue)
-            source.setEventHandler { [unowned self] in
-                self.logger.warning("SIGUSR1 with SSOWATCH_TEST_HANG_ON_SIGUSR1=1: blocking the scheduler (test hook)")
-                while true { sleep(3600) }
+        #if DEBUG
+            // A test hook, compiled only into debug builds (the ones the tests run): SIGUSR1 blocks the
+            // scheduler queue for good, as a deadlock would, so tests can check that the watchdog pings stop.
+            if ProcessInfo.processInfo.environment["SSOWATCH_TEST_HANG_ON_SIGUSR1"] == "1" {
+                signal(SIGUSR1, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: queue)
+                source.setEventHandler { [unowned self] in
+                    self.logger.warning("SIGUSR1 with SSOWATCH_TEST_HANG_ON_SIGUSR1=1: blocking the scheduler (test hook)")
+                    while true { sleep(3600) }
+                }
+                source.resume()
+                signalSources.append(source)
             }
-            source.resume()
-            signalSources.append(source)
-        }
+        #endif
     }
 
     /// A one-shot timer on the scheduler queue.
