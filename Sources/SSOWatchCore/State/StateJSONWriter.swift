@@ -48,7 +48,7 @@ enum StateJSONWriter {
         return writer.out
     }
 
-    private struct Writer {
+    struct Writer {
         var out: [UInt8] = []
 
         mutating func document(_ document: StateDocument) -> Bool {
@@ -92,70 +92,6 @@ enum StateJSONWriter {
         }
 
         /// A journal line (`StateJournal`): the same values as in the document, keys sorted, then a newline.
-        mutating func journalLine(_ change: StateJournal.Change) -> Bool {
-            var separator = false
-            func next(_ writer: inout Writer) {
-                if separator { writer.comma() }
-                separator = true
-            }
-            raw("{")
-            if !change.accounts.isEmpty {
-                next(&self)
-                raw("\"accounts\":{")
-                let sorted = change.accounts.sorted { $0.accountID.utf8.lexicographicallyPrecedes($1.accountID.utf8) }
-                for (index, account) in sorted.enumerated() {
-                    if index > 0 { comma() }
-                    key(account.accountID)
-                    guard self.account(account) else { return false }
-                }
-                raw("}")
-            }
-            if let outbox = change.outbox {
-                next(&self)
-                raw("\"outbox\":")
-                guard self.outbox(outbox) else { return false }
-            }
-            if !change.outboxAdded.isEmpty {
-                next(&self)
-                raw("\"outbox_added\":")
-                guard self.outbox(change.outboxAdded) else { return false }
-            }
-            if !change.outboxRemoved.isEmpty {
-                next(&self)
-                raw("\"outbox_removed\":[")
-                for (index, key) in change.outboxRemoved.enumerated() {
-                    if index > 0 { comma() }
-                    raw("{\"event_id\":")
-                    string(key.eventID)
-                    raw(",\"webhook\":")
-                    string(key.webhook)
-                    raw("}")
-                }
-                raw("]")
-            }
-            if !change.outboxUpdated.isEmpty {
-                next(&self)
-                raw("\"outbox_updated\":")
-                guard self.outbox(change.outboxUpdated) else { return false }
-            }
-            if !change.removedAccounts.isEmpty {
-                next(&self)
-                raw("\"removed_accounts\":[")
-                for (index, id) in change.removedAccounts.enumerated() {
-                    if index > 0 { comma() }
-                    string(id)
-                }
-                raw("]")
-            }
-            if let webhooks = change.webhooks {
-                next(&self)
-                raw("\"webhooks\":")
-                guard self.webhooks(webhooks) else { return false }
-            }
-            raw("}\n")
-            return true
-        }
-
         mutating func outbox(_ outbox: some Collection<OutboxEntry>) -> Bool {
             raw("[")
             for (index, entry) in outbox.enumerated() {
