@@ -7,7 +7,7 @@ UNIT_DIR     ?= /etc/systemd/system
 SWIFT_FLAGS  ?= -Xswiftc -warnings-as-errors
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release deps demo test test-unit test-integration format lint install uninstall bench bench-large bench-deps clean
+.PHONY: all build release deps demo test test-unit test-integration format lint install uninstall bench bench-large bench-drain bench-deps clean
 
 all: build
 
@@ -64,6 +64,13 @@ bench-large: deps bench-deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS) --product ssowatch
 	python3 bench/run_bench.py --binary "$$($(SWIFT) build -c release --show-bin-path)/ssowatch" \
 		--sizes 10000 --skip-idle --skip-ready
+
+# Drain 20,000 queued generic notifications to a local receiver: bytes written to the state directory and
+# time (bench/drain_bench.py). Writes bench/results/drain-after.json; see BENCHMARKS.md for the figures.
+bench-drain: deps
+	$(SWIFT) build -c release $(SWIFT_FLAGS) --product ssowatch
+	python3 bench/drain_bench.py --binary "$$($(SWIFT) build -c release --show-bin-path)/ssowatch" \
+		--results-file bench/results/drain-after.json
 
 # python3 with venv (Debian splits it into python3-venv).
 bench-deps:
