@@ -57,8 +57,18 @@ struct AccountOptions: ParsableArguments {
             configuration = try config.load()
         }
         let token: Secret
-        if let value = environment["CLOUDFLARE_API_TOKEN"], !value.isEmpty {
-            token = Secret(value, source: "env CLOUDFLARE_API_TOKEN")
+        let fromEnvironment: Secret?
+        do {
+            fromEnvironment = try SecretText.environmentToken(environment)
+        } catch {
+            // A configuration problem, like a bad token in the INI file (README, "Choices").
+            printError(
+                "ssowatch: \(SecretText.environmentTokenVariable) \(error); set it to the token alone "
+                    + "(the value is not shown)")
+            throw ExitCode(ExitStatus.config)
+        }
+        if let fromEnvironment {
+            token = fromEnvironment
         } else {
             if configuration == nil, FileManager.default.fileExists(atPath: config.path) {
                 configuration = try config.load()

@@ -378,6 +378,56 @@ import Testing
         }
     }
 
+    @Test func accountIDTrimsATrailingCarriageReturnFromCLOUDFLARE_API_TOKEN() async throws {
+        try await withSimulatedSetup { setup in
+            let envToken = "cfut_pasted_from_windows_61b0"
+            setup.simulator.addAccount(id: Self.prod.id, token: envToken)
+
+            let result = try await setup.run(
+                ["connectors", "list", "--account-id", Self.prod.id],
+                environment: ["CLOUDFLARE_API_TOKEN": envToken + "\r"])
+
+            #expect(result.status == 0, "\(result)")
+            #expect(try onlyRequest(setup).header("Authorization") == "Bearer \(envToken)")
+            #expect(!result.stderr.contains(envToken), "\(result)")
+        }
+    }
+
+    @Test func accountIDWithAnUnknownTokenEndingInCRShowsCloudflaresRefusalNotTheToken() async throws {
+        try await withSimulatedSetup { setup in
+            let result = try await setup.run(
+                ["connectors", "list", "--account-id", Self.prod.id],
+                environment: ["CLOUDFLARE_API_TOKEN": "tokUnknownToTheAPI\r"])
+            #expect(result.status == 69, "\(result)")
+            #expect(result.stderr.contains("10000"), "\(result)")
+            #expect(!result.stderr.contains("tokUnknown") && !result.stdout.contains("tokUnknown"), "\(result)")
+            #expect(!result.stderr.contains("invalidHeaderFieldValues"), "\(result)")
+        }
+    }
+
+    /// A NUL cannot be passed in an environment variable, so three of the four characters are tried here
+    /// (every source with all four: `SecretTextTests`).
+    @Test(arguments: [("\r", "U+000D"), ("\n", "U+000A"), ("\t", "U+0009")])
+    func accountIDRefusesAControlCharacterInsideCLOUDFLARE_API_TOKEN(character: String, code: String)
+        async throws
+    {
+        try await withSimulatedSetup { setup in
+            let result = try await setup.run(
+                ["connectors", "list", "--account-id", Self.prod.id],
+                environment: ["CLOUDFLARE_API_TOKEN": "cfut_HEAD\(character)TAILsecret"])
+
+            #expect(result.status == 78, "\(result)")
+            #expect(
+                result.stderr.contains(
+                    "ssowatch: CLOUDFLARE_API_TOKEN contains a control character (\(code)) at position 10"),
+                "\(result)")
+            for part in ["cfut_HEAD", "TAILsecret", "Bearer", "invalidHeader"] {
+                #expect(!result.stderr.contains(part) && !result.stdout.contains(part), "\(part): \(result)")
+            }
+            #expect(setup.simulator.requests.isEmpty, "nothing is sent: \(requestLines(setup))")
+        }
+    }
+
     @Test func accountNameUsesItsOwnTokenEvenWhenCLOUDFLARE_API_TOKENIsSet() async throws {
         try await withSimulatedSetup { setup in
             let result = try await setup.run(
