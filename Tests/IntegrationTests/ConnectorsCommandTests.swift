@@ -304,6 +304,71 @@ import Testing
         }
     }
 
+    /// Runs `connectors delete ID --account prod` with a terminal as standard input, waits for the question
+    /// on standard error, types `answer`, and returns what the command printed and how it ended.
+    private func deleteAnswering(_ answer: String, id: String, setup: Setup) async throws -> (
+        prompt: String, result: CommandResult
+    ) {
+        try await withRunningDaemon(
+            ["connectors", "delete", id, "--account", "prod", "--config", setup.configPath], terminal: true
+        ) { command in
+            let prompt = try await command.waitForOutput(containing: "[y/N] ", in: .stderr, timeout: .seconds(30))
+            #expect(setup.simulator.requests.allSatisfy { $0.method == "GET" }, "nothing deleted before the answer")
+            try command.type(answer)
+            return (prompt, try await command.waitForExit(timeout: .seconds(30)))
+        }
+    }
+
+    @Test func deleteOnATerminalShowsTheConnectorAndNoMeansNothingIsDeleted() async throws {
+        try await withSimulatedSetup { setup in
+            let id = setup.simulator.addConnector(
+                accountID: Self.prod.id, domain: "live.example.com", status: "verified", enabled: true)
+
+            let (prompt, result) = try await deleteAnswering("n\n", id: id, setup: setup)
+
+            #expect(prompt.contains("email domain live.example.com, status verified, enabled yes"), "\(prompt)")
+            #expect(prompt.contains("Warning: this connector is enabled"), "\(prompt)")
+            #expect(prompt.contains("turns SSO off for live.example.com"), "\(prompt)")
+            #expect(prompt.hasSuffix("Delete connector \(id) for live.example.com (status verified)? [y/N] "))
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains("not deleted"), "\(result)")
+            #expect(!result.stdout.contains("Deleted"), "\(result)")
+            #expect(requestLines(setup) == ["GET \(setup.connectorsPath())/\(id)"], "no DELETE")
+            #expect(setup.simulator.connector(accountID: Self.prod.id, id: id) != nil)
+        }
+    }
+
+    @Test func deleteOnATerminalDeletesWhenTheAnswerIsYes() async throws {
+        try await withSimulatedSetup { setup in
+            let id = setup.simulator.addConnector(accountID: Self.prod.id, domain: "old.example.com", status: "failed")
+
+            let (prompt, result) = try await deleteAnswering("Yes\n", id: id, setup: setup)
+
+            #expect(prompt.contains("email domain old.example.com, status failed, enabled no"), "\(prompt)")
+            #expect(!prompt.contains("Warning"), "a disabled connector needs no warning: \(prompt)")
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout == "Deleted connector \(id).\n", "\(result)")
+            #expect(
+                requestLines(setup) == [
+                    "GET \(setup.connectorsPath())/\(id)", "DELETE \(setup.connectorsPath())/\(id)",
+                ])
+            #expect(setup.simulator.connector(accountID: Self.prod.id, id: id) == nil)
+        }
+    }
+
+    @Test func deleteResolvesTheAccountBeforeAskingAnything() async throws {
+        try await withSimulatedSetup { setup in
+            let id = setup.simulator.addConnector(accountID: Self.prod.id, domain: "kept.example.com")
+            let result = try await withRunningDaemon(
+                ["connectors", "delete", id, "--account", "nosuch", "--config", setup.configPath], terminal: true
+            ) { command in try await command.waitForExit(timeout: .seconds(30)) }
+            #expect(result.status == 64, "\(result)")
+            #expect(result.stderr.contains("no [account \"nosuch\"]"), "\(result)")
+            #expect(!result.stderr.contains("[y/N]"), "\(result)")
+            #expect(setup.simulator.requests.isEmpty)
+        }
+    }
+
     @Test func beginVerificationRestartsTheDNSCheck() async throws {
         try await withSimulatedSetup { setup in
             let id = setup.simulator.addConnector(
