@@ -57,8 +57,18 @@ struct AccountOptions: ParsableArguments {
             configuration = try config.load()
         }
         let token: Secret
-        if let value = environment["CLOUDFLARE_API_TOKEN"], !value.isEmpty {
-            token = Secret(value, source: "env CLOUDFLARE_API_TOKEN")
+        let fromEnvironment: Secret?
+        do {
+            fromEnvironment = try SecretText.environmentToken(environment)
+        } catch {
+            // A configuration problem, like a bad token in the INI file (README, "Choices").
+            printError(
+                "ssowatch: \(SecretText.environmentTokenVariable) \(error); set it to the token alone "
+                    + "(the value is not shown)")
+            throw ExitCode(ExitStatus.config)
+        }
+        if let fromEnvironment {
+            token = fromEnvironment
         } else {
             if configuration == nil, FileManager.default.fileExists(atPath: config.path) {
                 configuration = try config.load()
@@ -192,20 +202,26 @@ struct DeleteConnector: AsyncParsableCommand {
     @Flag(name: .long, help: "Do not ask for confirmation.") var yes = false
 
     func run() async throws {
-        if !yes {
-            guard isatty(STDIN_FILENO) == 1 else {
-                throw usageError("refusing to delete without --yes: there is no terminal to ask for confirmation")
-            }
-            print("Delete SSO connector \(connector.id)? This removes SSO for its email domain. [y/N] ", terminator: "")
-            let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-            guard answer == "y" || answer == "yes" else {
-                print("Not deleted.")
-                return
-            }
-        }
+        let decision = DeletionConfirmation.decide(yes: yes, stdinIsTerminal: isatty(STDIN_FILENO) == 1)
+        // The account is resolved first, so a wrong --account or configuration is reported as usual.
         try await options.withClient { accountID, client in
-            let id = try await client.deleteConnector(accountID: accountID, connectorID: connector.id.lowercased())
-            print(options.json ? "{\n  \"id\" : \"\(id)\"\n}" : "Deleted connector \(id).")
+            let id = connector.id.lowercased()
+            switch decision {
+            case .refuse:
+                throw usageError("refusing to delete without --yes: there is no terminal to ask for confirmation")
+            case .ask:
+                let current = try await client.getConnector(accountID: accountID, connectorID: id).connector
+                // On standard error, written at once: standard output may be a pipe, and is buffered.
+                FileHandle.standardError.write(Data(DeletionConfirmation.prompt(for: current, id: id).utf8))
+                guard DeletionConfirmation.isYes(readLine()) else {
+                    printError("ssowatch: not deleted (the answer was not yes)")
+                    throw ExitCode(ExitStatus.failure)
+                }
+            case .delete:
+                break
+            }
+            let deleted = try await client.deleteConnector(accountID: accountID, connectorID: id)
+            print(options.json ? "{\n  \"id\" : \"\(deleted)\"\n}" : "Deleted connector \(deleted).")
         }
     }
 }

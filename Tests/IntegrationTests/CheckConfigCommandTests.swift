@@ -158,4 +158,41 @@ import Testing
             #expect(result.stderr.contains("empty"))
         }
     }
+
+    // MARK: - not a regular file
+
+    /// A FIFO without a writer used to block `check-config` and `run` forever in `open`. (A directory:
+    /// `MalformedConfigCorpusTests.aDirectoryIsRefused`.)
+    @Test(arguments: ["check-config", "run"])
+    func aFIFOAsTheConfigurationIsRefusedAtOnce(command: String) async throws {
+        try await withTemporaryDirectory { directory in
+            let path = directory.path("ssowatch.ini")
+            try #require(mkfifo(path, 0o600) == 0, "mkfifo: errno \(errno)")
+            let started = ContinuousClock.now
+            let result = try await runSSOWatch(
+                [command, "--config", path], environment: Self.environmentToken, timeout: .seconds(20))
+            #expect(result.status == 78, "\(result)")
+            #expect(ContinuousClock.now - started < .seconds(10))
+            #expect(result.stdout.isEmpty, "\(result)")
+            // `run` puts `ssowatch: ` before it.
+            #expect(
+                result.stderr.contains(
+                    "\(path):1: cannot read the configuration file: not a regular file (it is a FIFO)"),
+                "\(result)")
+        }
+    }
+
+    @Test func aFIFOAsATokenFileIsRefusedAtOnceWithItsLine() async throws {
+        try await withTemporaryDirectory { directory in
+            let fifo = directory.path("token")
+            try #require(mkfifo(fifo, 0o600) == 0, "mkfifo: errno \(errno)")
+            let path = try directory.write(
+                "ssowatch.ini", (Self.account + ["api_token_file = token"]).joined(separator: "\n"))
+            let result = try await runSSOWatch(["check-config", "--config", path], timeout: .seconds(20))
+            #expect(result.status == 78, "\(result)")
+            #expect(
+                result.stderr == "\(path):3: cannot read api_token_file \(fifo): not a regular file (it is a FIFO)\n",
+                "\(result)")
+        }
+    }
 }

@@ -304,6 +304,71 @@ import Testing
         }
     }
 
+    /// Runs `connectors delete ID --account prod` with a terminal as standard input, waits for the question
+    /// on standard error, types `answer`, and returns what the command printed and how it ended.
+    private func deleteAnswering(_ answer: String, id: String, setup: Setup) async throws -> (
+        prompt: String, result: CommandResult
+    ) {
+        try await withRunningDaemon(
+            ["connectors", "delete", id, "--account", "prod", "--config", setup.configPath], terminal: true
+        ) { command in
+            let prompt = try await command.waitForOutput(containing: "[y/N] ", in: .stderr, timeout: .seconds(30))
+            #expect(setup.simulator.requests.allSatisfy { $0.method == "GET" }, "nothing deleted before the answer")
+            try command.type(answer)
+            return (prompt, try await command.waitForExit(timeout: .seconds(30)))
+        }
+    }
+
+    @Test func deleteOnATerminalShowsTheConnectorAndNoMeansNothingIsDeleted() async throws {
+        try await withSimulatedSetup { setup in
+            let id = setup.simulator.addConnector(
+                accountID: Self.prod.id, domain: "live.example.com", status: "verified", enabled: true)
+
+            let (prompt, result) = try await deleteAnswering("n\n", id: id, setup: setup)
+
+            #expect(prompt.contains("email domain live.example.com, status verified, enabled yes"), "\(prompt)")
+            #expect(prompt.contains("Warning: this connector is enabled"), "\(prompt)")
+            #expect(prompt.contains("turns SSO off for live.example.com"), "\(prompt)")
+            #expect(prompt.hasSuffix("Delete connector \(id) for live.example.com (status verified)? [y/N] "))
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr.contains("not deleted"), "\(result)")
+            #expect(!result.stdout.contains("Deleted"), "\(result)")
+            #expect(requestLines(setup) == ["GET \(setup.connectorsPath())/\(id)"], "no DELETE")
+            #expect(setup.simulator.connector(accountID: Self.prod.id, id: id) != nil)
+        }
+    }
+
+    @Test func deleteOnATerminalDeletesWhenTheAnswerIsYes() async throws {
+        try await withSimulatedSetup { setup in
+            let id = setup.simulator.addConnector(accountID: Self.prod.id, domain: "old.example.com", status: "failed")
+
+            let (prompt, result) = try await deleteAnswering("Yes\n", id: id, setup: setup)
+
+            #expect(prompt.contains("email domain old.example.com, status failed, enabled no"), "\(prompt)")
+            #expect(!prompt.contains("Warning"), "a disabled connector needs no warning: \(prompt)")
+            #expect(result.status == 0, "\(result)")
+            #expect(result.stdout == "Deleted connector \(id).\n", "\(result)")
+            #expect(
+                requestLines(setup) == [
+                    "GET \(setup.connectorsPath())/\(id)", "DELETE \(setup.connectorsPath())/\(id)",
+                ])
+            #expect(setup.simulator.connector(accountID: Self.prod.id, id: id) == nil)
+        }
+    }
+
+    @Test func deleteResolvesTheAccountBeforeAskingAnything() async throws {
+        try await withSimulatedSetup { setup in
+            let id = setup.simulator.addConnector(accountID: Self.prod.id, domain: "kept.example.com")
+            let result = try await withRunningDaemon(
+                ["connectors", "delete", id, "--account", "nosuch", "--config", setup.configPath], terminal: true
+            ) { command in try await command.waitForExit(timeout: .seconds(30)) }
+            #expect(result.status == 64, "\(result)")
+            #expect(result.stderr.contains("no [account \"nosuch\"]"), "\(result)")
+            #expect(!result.stderr.contains("[y/N]"), "\(result)")
+            #expect(setup.simulator.requests.isEmpty)
+        }
+    }
+
     @Test func beginVerificationRestartsTheDNSCheck() async throws {
         try await withSimulatedSetup { setup in
             let id = setup.simulator.addConnector(
@@ -375,6 +440,56 @@ import Testing
             #expect(result.status == 78, "\(result)")
             #expect(result.stderr.contains("CLOUDFLARE_API_TOKEN"), "\(result)")
             #expect(setup.simulator.requests.isEmpty)
+        }
+    }
+
+    @Test func accountIDTrimsATrailingCarriageReturnFromCLOUDFLARE_API_TOKEN() async throws {
+        try await withSimulatedSetup { setup in
+            let envToken = "cfut_pasted_from_windows_61b0"
+            setup.simulator.addAccount(id: Self.prod.id, token: envToken)
+
+            let result = try await setup.run(
+                ["connectors", "list", "--account-id", Self.prod.id],
+                environment: ["CLOUDFLARE_API_TOKEN": envToken + "\r"])
+
+            #expect(result.status == 0, "\(result)")
+            #expect(try onlyRequest(setup).header("Authorization") == "Bearer \(envToken)")
+            #expect(!result.stderr.contains(envToken), "\(result)")
+        }
+    }
+
+    @Test func accountIDWithAnUnknownTokenEndingInCRShowsCloudflaresRefusalNotTheToken() async throws {
+        try await withSimulatedSetup { setup in
+            let result = try await setup.run(
+                ["connectors", "list", "--account-id", Self.prod.id],
+                environment: ["CLOUDFLARE_API_TOKEN": "tokUnknownToTheAPI\r"])
+            #expect(result.status == 69, "\(result)")
+            #expect(result.stderr.contains("10000"), "\(result)")
+            #expect(!result.stderr.contains("tokUnknown") && !result.stdout.contains("tokUnknown"), "\(result)")
+            #expect(!result.stderr.contains("invalidHeaderFieldValues"), "\(result)")
+        }
+    }
+
+    /// A NUL cannot be passed in an environment variable, so three of the four characters are tried here
+    /// (every source with all four: `SecretTextTests`).
+    @Test(arguments: [("\r", "U+000D"), ("\n", "U+000A"), ("\t", "U+0009")])
+    func accountIDRefusesAControlCharacterInsideCLOUDFLARE_API_TOKEN(character: String, code: String)
+        async throws
+    {
+        try await withSimulatedSetup { setup in
+            let result = try await setup.run(
+                ["connectors", "list", "--account-id", Self.prod.id],
+                environment: ["CLOUDFLARE_API_TOKEN": "cfut_HEAD\(character)TAILsecret"])
+
+            #expect(result.status == 78, "\(result)")
+            #expect(
+                result.stderr.contains(
+                    "ssowatch: CLOUDFLARE_API_TOKEN contains a control character (\(code)) at position 10"),
+                "\(result)")
+            for part in ["cfut_HEAD", "TAILsecret", "Bearer", "invalidHeader"] {
+                #expect(!result.stderr.contains(part) && !result.stdout.contains(part), "\(part): \(result)")
+            }
+            #expect(setup.simulator.requests.isEmpty, "nothing is sent: \(requestLines(setup))")
         }
     }
 

@@ -255,11 +255,13 @@ import Testing
         }
     }
 
+    /// A device is not read at all (it used to be read up to the size limit).
     @Test func anEndlessDeviceIsRefused() async throws {
         let result = try await runSSOWatch(
             ["check-config", "--config", "/dev/zero"], environment: Self.baseEnvironment, timeout: .seconds(60))
         Self.expectRejected(
-            result, path: "/dev/zero", line: 1, message: "cannot read the configuration file: file is larger than")
+            result, path: "/dev/zero", line: 1,
+            message: "cannot read the configuration file: not a regular file (it is a character device)")
     }
 
     @Test func aDirectoryIsRefused() async throws {
@@ -268,7 +270,7 @@ import Testing
                 ["check-config", "--config", directory.path], environment: Self.baseEnvironment)
             Self.expectRejected(
                 result, path: directory.path, line: 1,
-                message: "cannot read the configuration file: Is a directory")
+                message: "cannot read the configuration file: not a regular file (it is a directory)")
         }
     }
 

@@ -168,7 +168,8 @@ private let malformed: [MalformedConfig] = [
         "api_token_file /run/token is empty", files: ["/run/token": " \n\n"]),
     MalformedConfig(
         "token file with two words", account + ["api_token_file = /run/token2"], line: 3,
-        "contains whitespace or control characters", files: ["/run/token2": "abc def\n"]),
+        "api_token_file /run/token2: the token contains whitespace (U+0020) at position 4; a token is a single word",
+        files: ["/run/token2": "abc def\n"]),
     MalformedConfig("empty inline token", account + ["api_token ="], line: 3, "`api_token` is empty"),
     MalformedConfig(
         "unset token variable", account + ["api_token_env = NOPE"], line: 3,

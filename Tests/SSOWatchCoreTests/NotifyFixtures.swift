@@ -15,10 +15,28 @@ enum NotifyFixtures {
     /// The Standard Webhooks test-vector secret.
     static let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
 
-    /// The event kinds and the test message, as golden files name them.
+    /// The event kinds and the test message, as golden files name them; `hostile` is a failed event and
+    /// `hostile-batch` four events whose every user-controlled value is `hostileText`.
     static let goldenCases = [
-        "verified", "failed", "pending", "awaiting", "appeared", "removed", "stuck", "test", "batch",
+        "verified", "failed", "pending", "awaiting", "appeared", "removed", "stuck", "test", "batch", "hostile",
+        "hostile-batch",
     ]
+
+    /// Mentions, links and markup of every chat service, and a CRLF that would start a new line or header.
+    static let hostileText =
+        "<users/all> <!channel> <!here> <@U024BE7LH> @here @everyone @channel @all [click](https://evil.example) "
+        + "<https://evil.example|click> *bold* _it_ ~s~ `code` <b>x</b> |p| # h > q\r\nX-Injected: 1"
+
+    /// An event of `kind` whose domain, account name, status, connector id and verification code are all
+    /// hostile (only ssowatch's own event id is not).
+    static func hostileEvent(_ kind: EventKind, index: Int = 0) -> ConnectorEvent {
+        var event = event(
+            kind, domain: "> " + hostileText, account: "prod " + hostileText, index: index,
+            code: "cloudflare_dashboard_sso=" + hostileText)
+        event.status = "- " + hostileText
+        event.connectorID = "# " + hostileText + " \(index)"
+        return event
+    }
 
     /// One event of a kind, with the values a real transition of that kind carries.
     static func event(
@@ -56,6 +74,10 @@ enum NotifyFixtures {
                 webhook: "ops", message: "If you can read this, ssowatch can reach this webhook.", at: detected)
         case "batch":
             return .events(batch(count: 12, failedEvery: 3))
+        case "hostile":
+            return .events([hostileEvent(.failed)])
+        case "hostile-batch":
+            return .events([.failed, .verified, .stuck, .appeared].enumerated().map { hostileEvent($1, index: $0) })
         default:
             return .events([event(EventKind(rawValue: name)!)])
         }

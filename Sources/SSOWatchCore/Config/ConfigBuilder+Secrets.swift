@@ -13,27 +13,64 @@ extension ConfigBuilder {
                 "`\(entry.key)` and `\(previous.key)` (line \(previous.line)) both give "
                     + "\(base); keep only one of \(ConfigSchema.secretKeys(base).joined(separator: ", "))")
         }
-        let value: String
+        // Each source gives its raw text, a name for messages and its own wording of "empty"; one check
+        // (SecretText) then applies to all of them.
+        let raw: String
         let source: String
+        let describe: String
+        let empty: String
         switch entry.key.dropFirst(base.count) {
         case "":
-            value = entry.value
+            raw = entry.value
             source = "\(base) (inline, line \(entry.line))"
+            describe = entry.key
+            empty = "`\(entry.key)` is empty"
         case "_file":
             let file = resolvedPath(entry.value)
-            value = try readSecretFile(file, entry: entry, describe: "\(entry.key) \(Self.printable(file))")
+            describe = "\(entry.key) \(Self.printable(file))"
+            raw = try readSecretFile(file, entry: entry, describe: describe)
             source = "\(entry.key)=\(Self.printable(file))"
+            empty = "\(describe) is empty"
         case "_env":
-            value = try environmentSecret(entry)
+            raw = try environmentSecret(entry)
             source = "\(entry.key)=\(entry.value)"
+            describe = "\(entry.key) \(entry.value)"
+            empty = "environment variable \(entry.value) (from `\(entry.key)`) is empty"
         default:
-            value = try credentialSecret(entry)
+            let (file, text) = try credentialSecret(entry)
+            raw = text
             source = "\(entry.key)=\(Self.printable(entry.value))"
+            describe = "\(entry.key) \(Self.printable(entry.value)) (\(Self.printable(file)))"
+            empty = "credential \(Self.printable(entry.value)) (\(Self.printable(file))) is empty"
+        }
+        let value: String
+        switch SecretText.validated(raw) {
+        case .success(let text): value = text
+        case .failure(let problem):
+            throw error(entry.line, "\(describe): the \(Self.noun(base)) \(problem)\(Self.advice(problem, base: base))")
         }
         guard !value.isEmpty else {
-            throw error(entry.line, "`\(entry.key)` is empty")
+            throw error(entry.line, empty)
         }
         return Secret(value, source: source)
+    }
+
+    /// What a message calls the secret of `base`.
+    static func noun(_ base: String) -> String {
+        switch base {
+        case "api_token": "token"
+        case "url": "URL"
+        default: "signing secret"
+        }
+    }
+
+    /// What to do about a character that has no place in a secret.
+    static func advice(_ problem: SecretText.Problem, base: String) -> String {
+        switch (problem.kind, base) {
+        case (.whitespace, "url"): "; a URL holds no spaces (write %20)"
+        case (.whitespace, _): "; a \(noun(base)) is a single word"
+        default: "; remove it"
+        }
     }
 
     /// Relative secret paths are taken relative to the configuration file's directory.
@@ -43,7 +80,8 @@ extension ConfigBuilder {
         return directory.isEmpty ? file : directory + "/" + file
     }
 
-    /// Reads a secret file, trims surrounding whitespace, and warns when other users can read it.
+    /// Reads a secret file as UTF-8 text (checked and trimmed by the caller) and warns when other users can
+    /// read it.
     mutating func readSecretFile(_ file: String, entry: INIEntry, describe: String) throws(ConfigError) -> String {
         guard !entry.value.isEmpty else {
             throw error(entry.line, "`\(entry.key)` is empty; give a file name")
@@ -54,12 +92,8 @@ extension ConfigBuilder {
         } catch {
             throw self.error(entry.line, "cannot read \(describe): \(error)")
         }
-        guard !bytes.contains(0), let text = String(validating: bytes, as: UTF8.self) else {
-            throw error(entry.line, "\(describe) is not a text file")
-        }
-        let value = text.trimmed(.whitespacesAndNewlines)
-        guard !value.isEmpty else {
-            throw error(entry.line, "\(describe) is empty")
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw error(entry.line, "\(describe) is not a text file (not UTF-8)")
         }
         if let mode = fileSystem.permissions(file), mode & 0o004 != 0 {
             warn(
@@ -67,10 +101,10 @@ extension ConfigBuilder {
                 "\(describe) is readable by other users (mode \(String(mode, radix: 8))); "
                     + "run `chmod o-r \(file)`")
         }
-        return value
+        return text
     }
 
-    /// The value of the variable named by an `X_env` key, trimmed.
+    /// The value of the variable named by an `X_env` key (checked and trimmed by the caller).
     func environmentSecret(_ entry: INIEntry) throws(ConfigError) -> String {
         let name = entry.value
         guard let first = name.first, !first.isNumber,
@@ -81,15 +115,11 @@ extension ConfigBuilder {
         guard let value = environment[name] else {
             throw error(entry.line, "environment variable \(name) (from `\(entry.key)`) is not set")
         }
-        let trimmed = value.trimmed(.whitespacesAndNewlines)
-        guard !trimmed.isEmpty else {
-            throw error(entry.line, "environment variable \(name) (from `\(entry.key)`) is empty")
-        }
-        return trimmed
+        return value
     }
 
-    /// The content of `$CREDENTIALS_DIRECTORY/NAME` for an `X_credential` key.
-    mutating func credentialSecret(_ entry: INIEntry) throws(ConfigError) -> String {
+    /// The path and content of `$CREDENTIALS_DIRECTORY/NAME` for an `X_credential` key.
+    mutating func credentialSecret(_ entry: INIEntry) throws(ConfigError) -> (file: String, text: String) {
         let name = entry.value
         guard !name.isEmpty, !name.contains("/"), name != ".", name != ".." else {
             throw error(
@@ -104,31 +134,15 @@ extension ConfigBuilder {
                     + "(outside systemd, use `\(entry.key.dropLast("credential".count))file`)")
         }
         let file = directory.hasSuffix("/") ? directory + name : directory + "/" + name
-        return try readSecretFile(
+        let text = try readSecretFile(
             file, entry: entry, describe: "credential \(Self.printable(name)) (\(Self.printable(file)))")
+        return (file, text)
     }
 
     /// How to refer to where a secret came from in a message about its content.
     static func origin(of entry: INIEntry, secret: Secret) -> String {
         entry.key.hasSuffix("_file") || entry.key.hasSuffix("_env") || entry.key.hasSuffix("_credential")
             ? "the value of `\(entry.key)` (\(secret.source))" : "`\(entry.key)`"
-    }
-
-    /// An API token must be one word: whitespace inside usually means a wrong file.
-    func checkToken(_ token: Secret, entry: INIEntry) throws(ConfigError) {
-        // Visible ASCII (every real token) needs no look at Unicode properties.
-        let visibleASCII = token.value.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F }
-        guard
-            visibleASCII
-                || !token.value.contains(where: {
-                    $0.isWhitespace || ($0.asciiValue.map { $0 < 0x20 || $0 == 0x7F } ?? false)
-                })
-        else {
-            throw error(
-                entry.line,
-                "\(Self.origin(of: entry, secret: token)) contains whitespace or control "
-                    + "characters; an API token is a single word")
-        }
     }
 
     /// A webhook URL must be an absolute http(s) URL; plain http to a non-loopback host is only warned about.

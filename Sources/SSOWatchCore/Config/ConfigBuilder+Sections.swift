@@ -30,9 +30,7 @@ extension ConfigBuilder {
             case "log_level": daemon.logLevel = try logLevel(entry)
             case "metrics_listen": daemon.metricsListen = try metricsListen(entry)
             default:  // the api_token* keys
-                let token = try secret(entry, base: "api_token", previous: tokenEntry)
-                try checkToken(token, entry: entry)
-                daemon.apiToken = token
+                daemon.apiToken = try secret(entry, base: "api_token", previous: tokenEntry)
                 tokenEntry = entry
             }
         }
@@ -83,9 +81,7 @@ extension ConfigBuilder {
             case "webhooks": webhooks = try webhookList(entry, known: webhookNames)
             case "enabled": enabled = try bool(entry)
             default:  // the api_token* keys
-                let secret = try secret(entry, base: "api_token", previous: tokenEntry)
-                try checkToken(secret, entry: entry)
-                token = secret
+                token = try secret(entry, base: "api_token", previous: tokenEntry)
                 tokenEntry = entry
             }
         }
@@ -95,7 +91,8 @@ extension ConfigBuilder {
                 "\(section.header) is missing account_id (the 32 hexadecimal characters "
                     + "of the account, as in the dashboard URL)")
         }
-        guard let token = token ?? inheritedToken(daemon: daemon) else {
+        if token == nil { token = try inheritedToken(daemon: daemon, section: section) }
+        guard let token else {
             throw error(
                 section.line,
                 "no API token for account \"\(name)\": set api_token_file (or api_token, "
@@ -112,12 +109,18 @@ extension ConfigBuilder {
             enabled: enabled, line: section.line)
     }
 
-    /// The daemon's token, else `CLOUDFLARE_API_TOKEN`, with a source that says where it came from.
-    func inheritedToken(daemon: DaemonConfig) -> Secret? {
+    /// The daemon's token, else `CLOUDFLARE_API_TOKEN` (checked like every other source, its problems
+    /// reported at the header of the account that needs it), with a source that says where it came from.
+    func inheritedToken(daemon: DaemonConfig, section: INISection) throws(ConfigError) -> Secret? {
         if let token = daemon.apiToken { return Secret(token.value, source: "[daemon] " + token.source) }
-        let fromEnvironment = environment["CLOUDFLARE_API_TOKEN"]?.trimmed(.whitespacesAndNewlines)
-        guard let fromEnvironment, !fromEnvironment.isEmpty else { return nil }
-        return Secret(fromEnvironment, source: "env CLOUDFLARE_API_TOKEN")
+        do {
+            return try SecretText.environmentToken(environment)
+        } catch {
+            throw self.error(
+                section.line,
+                "\(SecretText.environmentTokenVariable) \(error) (\(section.header) uses it: neither it nor "
+                    + "[daemon] has an api_token* key); set the variable to the token alone")
+        }
     }
 
     /// `webhooks = a, b`: every name must be a `[webhook]` section. Repeats are dropped.

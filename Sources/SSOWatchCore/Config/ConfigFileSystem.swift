@@ -9,7 +9,8 @@
 /// What the configuration loader needs from the file system: the configuration file and secret files.
 /// Tests pass an in-memory fake.
 public protocol ConfigFileSystem: Sendable {
-    /// The whole content of a file.
+    /// The whole content of a regular file (or of a symbolic link to one); anything else, such as a FIFO
+    /// that would block the read until a writer comes, is refused.
     /// - Throws: any error; its `description` is shown after `cannot read PATH:` so it should be short
     ///   (`No such file or directory`) and must not contain the file's content.
     func readFile(_ path: String) throws -> [UInt8]
@@ -41,9 +42,11 @@ public struct RealConfigFileSystem: ConfigFileSystem {
     public init() {}
 
     public func readFile(_ path: String) throws -> [UInt8] {
-        switch FileContents.read(path: path, limit: Self.maximumFileSize) {
+        switch FileContents.read(path: path, limit: Self.maximumFileSize, regularFileOnly: true) {
         case .success(let bytes): return bytes
         case .failure(.system(let code)): throw ConfigFileSystemError(errno: code)
+        case .failure(.notRegularFile(let kind)):
+            throw ConfigFileSystemError(reason: "not a regular file (it is \(kind))")
         case .failure(.tooLarge):
             throw ConfigFileSystemError(reason: "file is larger than \(Self.maximumFileSize / 1024 / 1024) MiB")
         }

@@ -62,12 +62,12 @@ struct DiscordRenderer: JSONChatRenderer {
             .init(key: "color", value: .int(tone.rgb)),
         ]
         if !fields.isEmpty { embed.append(.init(key: "fields", value: .array(fields))) }
-        // The footer is plain text in Discord: no Markdown to escape.
+        // The footer is plain text in Discord: no Markdown to escape, mention syntax broken all the same.
         embed.append(
             .init(
                 key: "footer",
                 value: .obj([
-                    "text": .string(Layout.field(Markup.plain.render(footer), Self.footerLimit))
+                    "text": .string(Layout.field(Markup.plainDefused.render(footer), Self.footerLimit))
                 ])))
         embed.append(.init(key: "timestamp", value: .string(NotifyTime.iso8601(date))))
         return .obj([

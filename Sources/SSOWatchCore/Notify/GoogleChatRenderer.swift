@@ -25,7 +25,7 @@ struct GoogleChatRenderer: JSONChatRenderer {
         if let action = text.action { sections.append(widgets([paragraph(html.render(action))])) }
         sections.append(widgets([paragraph(footer(html.render(text.footer)))]))
         return message(
-            text: Markup.chatText.render(text.fallback), title: Layout.plainTitle(emoji: text.emoji, text.title),
+            text: Markup.chatText.render(text.fallback), title: Layout.title(emoji: text.emoji, text.title),
             cardID: cardID(for: text.id), sections: sections)
     }
 
@@ -38,7 +38,7 @@ struct GoogleChatRenderer: JSONChatRenderer {
             paragraph($0.replacingOccurrences(of: "\n", with: "<br>"), truncate: false)
         }
         return message(
-            text: Markup.chatText.render(batch.summary), title: Layout.plainTitle(emoji: batch.emoji, batch.title),
+            text: Markup.chatText.render(batch.summary), title: Layout.title(emoji: batch.emoji, batch.title),
             cardID: "ssowatch-batch",
             sections: [widgets(first), widgets(list), widgets([paragraph(footer(html.render(batch.footer)))])])
     }

@@ -74,8 +74,8 @@ enum Layout {
         return lines
     }
 
-    /// The title with its emoji, as plain text.
-    static func plainTitle(emoji: String, _ title: [Span]) -> String {
-        "\(emoji) \(Markup.plain.render(title))"
+    /// The title with its emoji, in `markup` (by default plain text with mention and link syntax broken).
+    static func title(emoji: String, _ title: [Span], markup: Markup = .plainDefused) -> String {
+        "\(emoji) \(markup.render(title))"
     }
 }

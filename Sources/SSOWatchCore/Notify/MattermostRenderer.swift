@@ -6,7 +6,9 @@ struct MattermostRenderer: JSONChatRenderer {
     func payload(_ text: ChatText) -> JSONValue {
         .obj([
             "text": .string(Layout.field(Markup.mattermost.render(text.fallback), SlackStyleAttachment.valueLimit)),
-            "attachments": .array([SlackStyleAttachment.single(text, markup: .mattermost, fallback: true)]),
+            "attachments": .array([
+                SlackStyleAttachment.single(text, markup: .mattermost, titleMarkup: .mattermost, fallback: true)
+            ]),
         ])
     }
 
@@ -14,7 +16,8 @@ struct MattermostRenderer: JSONChatRenderer {
         .obj([
             "text": .string(Layout.field(Markup.mattermost.render(batch.summary), SlackStyleAttachment.valueLimit)),
             "attachments": .array([
-                SlackStyleAttachment.batch(batch, shown: shown, markup: .mattermost, fallback: true)
+                SlackStyleAttachment.batch(
+                    batch, shown: shown, markup: .mattermost, titleMarkup: .mattermost, fallback: true)
             ]),
         ])
     }

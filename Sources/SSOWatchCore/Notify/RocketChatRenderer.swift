@@ -8,7 +8,9 @@ struct RocketChatRenderer: JSONChatRenderer {
         .obj([
             "alias": .string(Self.alias),
             "text": .string(Layout.field(Markup.chatText.render(text.fallback), SlackStyleAttachment.valueLimit)),
-            "attachments": .array([SlackStyleAttachment.single(text, markup: .chatText, fallback: false)]),
+            "attachments": .array([
+                SlackStyleAttachment.single(text, markup: .chatText, titleMarkup: .plainDefused, fallback: false)
+            ]),
         ])
     }
 
@@ -17,7 +19,8 @@ struct RocketChatRenderer: JSONChatRenderer {
             "alias": .string(Self.alias),
             "text": .string(Layout.field(Markup.chatText.render(batch.summary), SlackStyleAttachment.valueLimit)),
             "attachments": .array([
-                SlackStyleAttachment.batch(batch, shown: shown, markup: .chatText, fallback: false)
+                SlackStyleAttachment.batch(
+                    batch, shown: shown, markup: .chatText, titleMarkup: .plainDefused, fallback: false)
             ]),
         ])
     }

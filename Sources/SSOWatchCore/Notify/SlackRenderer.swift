@@ -12,7 +12,7 @@ struct SlackRenderer: JSONChatRenderer {
 
     func payload(_ text: ChatText) -> JSONValue {
         let md = Markup.slack
-        var blocks = [header(Layout.plainTitle(emoji: text.emoji, text.title)), section(md.render(text.summary))]
+        var blocks = [header(Layout.title(emoji: text.emoji, text.title)), section(md.render(text.summary))]
         let fields = text.facts.prefix(Self.maxFields).map { fact -> JSONValue in
             mrkdwn(Layout.field("*\(fact.label)*\n\(md.render(fact.value))", Self.fieldLimit))
         }
@@ -27,7 +27,7 @@ struct SlackRenderer: JSONChatRenderer {
 
     func payload(_ batch: BatchText, shown: Int) -> JSONValue {
         let md = Markup.slack
-        var blocks = [header(Layout.plainTitle(emoji: batch.emoji, batch.title)), section(md.render(batch.summary))]
+        var blocks = [header(Layout.title(emoji: batch.emoji, batch.title)), section(md.render(batch.summary))]
         if let action = batch.action { blocks.append(section(md.render(action))) }
         var lines = Layout.batchLines(batch, shown: shown, markup: md)
         // "and N more" goes in the closing context, where it cannot be cut off with a section.
@@ -63,7 +63,8 @@ struct SlackRenderer: JSONChatRenderer {
         ])
     }
 
+    /// `verbatim`: Slack would otherwise turn URLs into links and parse some mentions in the text.
     private func mrkdwn(_ text: String) -> JSONValue {
-        .obj(["type": .string("mrkdwn"), "text": .string(text)])
+        .obj(["type": .string("mrkdwn"), "text": .string(text), "verbatim": .bool(true)])
     }
 }

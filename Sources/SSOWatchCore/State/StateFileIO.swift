@@ -26,6 +26,7 @@ enum StateFileIO {
             switch failure {
             case .system(let code): OSError(code: code)
             case .tooLarge: OSError(code: EFBIG)
+            case .notRegularFile: OSError(code: EINVAL)  // not asked for here
             }
         }
     }

@@ -162,10 +162,19 @@ public final class AsyncHTTPTransport: HTTPTransport {
     }
 
     /// A one-line reason that cannot contain the request URL (errors from the stack name the
-    /// peer address at most).
-    private static func reason(_ error: any Error) -> String {
+    /// peer address at most) nor a header: AsyncHTTPClient's `invalidHeaderFieldValues` quotes the values
+    /// it refused, which can be `Bearer` and the whole API token.
+    static func reason(_ error: any Error) -> String {
         if let error = error as? HTTPClientError {
-            return String(describing: error).replacingOccurrences(of: "HTTPClientError.", with: "")
+            // Compared by their short descriptions, which carry no associated values.
+            switch error.shortDescription {
+            case HTTPClientError.invalidHeaderFieldValues([]).shortDescription:
+                return "a request header value is not valid in HTTP (it holds a control character; not shown)"
+            case HTTPClientError.invalidHeaderFieldNames([]).shortDescription:
+                return "a request header name is not valid in HTTP (not shown)"
+            default:
+                return String(describing: error).replacingOccurrences(of: "HTTPClientError.", with: "")
+            }
         }
         if let error = error as? IOError { return error.description }
         if let error = error as? ChannelError { return String(describing: error) }

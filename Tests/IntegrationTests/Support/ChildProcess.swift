@@ -19,11 +19,15 @@ struct SpawnedChild {
     let stderr: Int32
     /// The write end of the child's standard input, when it was asked for.
     let stdin: Int32?
+    /// The primary end of the pseudo-terminal that is the child's standard input, when it was asked for.
+    let terminal: Int32?
 
     /// Starts `executable` with exactly `arguments` and `environment`, with every signal disposition back to its default (the test runner ignores `SIGPIPE`) and in a
     /// process group of its own (a Ctrl-C meant for the runner does not reach it).
+    /// With `terminalStdin`, standard input is a pseudo-terminal (so `isatty(0)` holds) instead.
     static func spawn(
-        executable: String, arguments: [String], environment: [String: String], pipeStdin: Bool
+        executable: String, arguments: [String], environment: [String: String], pipeStdin: Bool,
+        terminalStdin: Bool = false
     ) throws -> SpawnedChild {
         var opened: [Int32] = []
         func pipePair() throws -> (read: Int32, write: Int32) {
@@ -37,7 +41,18 @@ struct SpawnedChild {
         let output = try pipePair()
         let error = try pipePair()
         let input: (read: Int32, write: Int32)
-        if pipeStdin {
+        var terminal: Int32?
+        if terminalStdin {
+            var primary: Int32 = -1
+            var secondary: Int32 = -1
+            let failure = ssowatch_open_pseudo_terminal(&primary, &secondary)
+            guard failure == 0 else {
+                throw HarnessError("could not open a pseudo-terminal: \(String(cString: strerror(failure)))")
+            }
+            opened += [primary, secondary]
+            input = (secondary, -1)
+            terminal = primary
+        } else if pipeStdin {
             input = try pipePair()
         } else {
             let null = open("/dev/null", O_RDONLY)
@@ -83,10 +98,13 @@ struct SpawnedChild {
         }
 
         // Keep the parent's ends; the deferred close takes the child's.
-        let kept = [output.read, error.read] + (pipeStdin ? [input.write] : [])
+        let kept =
+            [output.read, error.read] + (pipeStdin && !terminalStdin ? [input.write] : [])
+            + [terminal].compactMap { $0 }
         opened.removeAll { kept.contains($0) }
         return SpawnedChild(
-            pid: pid, stdout: output.read, stderr: error.read, stdin: pipeStdin ? input.write : nil)
+            pid: pid, stdout: output.read, stderr: error.read, stdin: pipeStdin && !terminalStdin ? input.write : nil,
+            terminal: terminal)
     }
 
     /// Blocks until the child has exited, then runs `record` with how it ended while the child is

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 #if canImport(Glibc)
@@ -94,29 +95,39 @@ final class RunningDaemon: Sendable {
     let pid: Int32
     private let output: Observed<ProcessOutput>
 
+    /// The terminal that is its standard input, when it was started with `terminal: true`; see `type`.
+    private let terminal: TerminalPort?
+
     /// Starts `executable` (default: the built `ssowatch`) with a clean environment (see
-    /// `childEnvironment`). Standard input is `stdin` when given, else `/dev/null` — never a terminal.
+    /// `childEnvironment`). Standard input is `stdin` when given, else `/dev/null` — never a terminal,
+    /// unless `terminal` is set: then it is a pseudo-terminal on which the test types with `type`.
     static func start(
         _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
-        executable: URL? = nil
+        terminal: Bool = false, executable: URL? = nil
     ) throws -> RunningDaemon {
         try RunningDaemon(
             executable: executable ?? SSOWatchExecutable.url(), arguments: arguments,
-            environment: childEnvironment(environment), stdin: stdin)
+            environment: childEnvironment(environment), stdin: stdin, terminal: terminal)
     }
 
-    private init(executable: URL, arguments: [String], environment: [String: String], stdin: String?) throws {
+    private init(
+        executable: URL, arguments: [String], environment: [String: String], stdin: String?, terminal: Bool
+    ) throws {
         let output = Observed(ProcessOutput())
         let child = try SpawnedChild.spawn(
-            executable: executable.path, arguments: arguments, environment: environment, pipeStdin: stdin != nil)
+            executable: executable.path, arguments: arguments, environment: environment, pipeStdin: stdin != nil,
+            terminalStdin: terminal)
         self.arguments = arguments
         self.command = "`" + ([executable.lastPathComponent] + arguments).joined(separator: " ") + "`"
         self.pid = child.pid
         self.output = output
+        let port = child.terminal.map(TerminalPort.init)
+        self.terminal = port
         Thread.detachNewThread {
             SpawnedChild.waitForExit(of: child.pid) { reap in
                 output.update { $0.termination = reap() }
             }
+            port?.hangUp()
         }
         Self.drain(child.stdout, into: output, \.stdout, closed: \.stdoutClosed)
         Self.drain(child.stderr, into: output, \.stderr, closed: \.stderrClosed)
@@ -160,6 +171,12 @@ final class RunningDaemon: Sendable {
             close(fd)
             output.update { $0[keyPath: closed] = true }
         }
+    }
+
+    /// Types `text` on the terminal that is the process's standard input (started with `terminal: true`).
+    func type(_ text: String) throws {
+        guard let terminal else { throw HarnessError("\(command) was not started with a terminal") }
+        try terminal.type(text)
     }
 
     /// Whether the process has not exited yet.
@@ -248,13 +265,43 @@ final class RunningDaemon: Sendable {
     }
 }
 
+/// The primary end of a child's pseudo-terminal: what a test types goes in through it; it is closed once
+/// the child has exited, under the lock `type` writes under, so a write never reaches a reused descriptor.
+final class TerminalPort: Sendable {
+    private let descriptor: Mutex<Int32?>
+
+    init(_ descriptor: Int32) { self.descriptor = Mutex(descriptor) }
+
+    /// Writes all of `text`, as if typed (a terminal in canonical mode hands a line over at its `\n`).
+    func type(_ text: String) throws {
+        try descriptor.withLock { descriptor throws(HarnessError) in
+            guard let descriptor else { throw HarnessError("the terminal is closed: the process has exited") }
+            var rest = Array(text.utf8)[...]
+            while !rest.isEmpty {
+                let count = rest.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { throw HarnessError("typing on the terminal failed: errno \(errno)") }
+                rest = rest.dropFirst(count)
+            }
+        }
+    }
+
+    /// Closes the primary end (the child has exited).
+    func hangUp() {
+        descriptor.withLock { descriptor in
+            if let open = descriptor { _ = close(open) }
+            descriptor = nil
+        }
+    }
+}
+
 /// Starts `ssowatch arguments`, runs `body` with it, and kills and reaps it afterwards if it is
 /// still running, whatever `body` does.
 func withRunningDaemon<T>(
-    _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
+    _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, terminal: Bool = false,
     _ body: (RunningDaemon) async throws -> T
 ) async throws -> T {
-    let daemon = try RunningDaemon.start(arguments, environment: environment, stdin: stdin)
+    let daemon = try RunningDaemon.start(arguments, environment: environment, stdin: stdin, terminal: terminal)
     do {
         let result = try await body(daemon)
         if daemon.isRunning { try await daemon.killAndReap() }
