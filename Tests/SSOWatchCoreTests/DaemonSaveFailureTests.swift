@@ -38,4 +38,25 @@ import Testing
             #expect(transport.deliveries.isEmpty, "nothing delivered before it is saved")
         }
     }
+
+    @Test func aSaveThatFailsAtStopSaysNothingRetriesIt() async throws {
+        let transport = ScriptedTransport { request, earlier in
+            guard request.url.contains("/sso_connectors") else { return .answer(ScriptedTransport.status(200)) }
+            let status = earlier == 0 ? "pending" : "verified"
+            return .answer(ScriptedTransport.list([(Self.connector, "example.com", status)]))
+        }
+        try await Rig.with(Rig.lines(), transport: transport) { rig in
+            try await rig.waitUntil("the baseline saved") { !rig.store.saves.isEmpty }
+            rig.store.failAll(
+                with: .writeFailed(path: "/unused/state.json", step: "writing", reason: "No space left on device"))
+            try await rig.waitUntil("a change held") { rig.log.contains("1 notification(s) held until it is written") }
+            await rig.stop()
+            let last = rig.log.all.filter { $0.contains("No space left on device") }.last ?? "(none)"
+            #expect(
+                last.hasSuffix(
+                    "stopping with 1 notification(s) not saved: the next start announces the changes that are still there"
+                ), "not \"retrying in …\" when nothing will: \(last)")
+            #expect(transport.deliveries.isEmpty)
+        }
+    }
 }

@@ -348,6 +348,16 @@ extension Daemon {
         health.lastError = message
         store.recordHealth(health)
         metrics?.recordStateWriteFailure()
+        if case .stopped = lifecycle {
+            // The save at stop: nothing retries it. What it held is not lost for good, since the next start
+            // compares its first poll with the state last saved and announces what still differs.
+            let held = undurableEvents.count
+            logger.error(
+                "\(message); stopping with \(held) notification(s) not saved: the next start announces the changes that are still there",
+                metadata: ["failures": "\(consecutiveSaveFailures)"])
+            if changed { publishStatus() }
+            return
+        }
         let delay = min(30, pow(2, Double(min(consecutiveSaveFailures - 1, 5))))
         // Logged when the reason changes and then every tenth retry, not at every retry of a long outage.
         if changed || consecutiveSaveFailures % 10 == 1 {
@@ -358,7 +368,6 @@ extension Daemon {
         }
         if changed { publishStatus() }
         guard saveRetryTimer == nil else { return }
-        if case .stopped = lifecycle { return }
         saveRetryTimer = makeTimer(after: delay, leeway: .milliseconds(100)) { [unowned self] in
             self.saveRetryTimer = nil
             if self.stateDirty { self.saveState() }
