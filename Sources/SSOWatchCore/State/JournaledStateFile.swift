@@ -79,11 +79,7 @@ public final class JournaledStateFile: StateStore {
     public func acquireLock() throws(StateFileError) -> [String] {
         try lock.withLock { (held: inout StateFileLock?) throws(StateFileError) -> [String] in
             if held == nil { held = try StateFileLock(statePath: path) }
-            let removed = StateFileLock.removeLeftoverTemporaryFiles(statePath: path)
-            health.withLock { file in
-                if file == nil { file = StateHealthFile(statePath: path) }
-            }
-            return removed
+            return StateFileLock.removeLeftoverTemporaryFiles(statePath: path)
         }
     }
 
@@ -100,7 +96,14 @@ public final class JournaledStateFile: StateStore {
     }
 
     public func load() throws(StateFileError) -> StateFile.LoadResult {
-        try StateFile.load(path: path, now: now())
+        let loaded = try StateFile.load(path: path, now: now())
+        // Allocated now, while there is room, so a full disk later can still be shown; but only once the
+        // state is usable: a daemon that refuses the file (a newer version) leaves nothing beside it but
+        // the lock file.
+        health.withLock { file in
+            if file == nil { file = StateHealthFile(statePath: path) }
+        }
+        return loaded
     }
 
     public func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError) {
