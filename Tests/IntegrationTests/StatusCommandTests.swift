@@ -70,8 +70,13 @@ import Testing
             #expect(result.status == 0, "\(result)")
             let object = try #require(
                 try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
-            #expect(keys(object) == ["accounts", "connectors", "webhooks", "outbox"])
+            #expect(keys(object) == ["accounts", "connectors", "webhooks", "outbox", "state"])
             #expect(object["outbox"] as? Int == 0)
+            // The daemon's last state write and the last failed one's reason.
+            #expect(keys(object["state"]) == ["last_saved", "last_error"])
+            let state = object["state"] as? [String: Any]
+            #expect(isISO8601UTC(state?["last_saved"]), "\(String(describing: state))")
+            #expect(state?["last_error"] is NSNull)
 
             let accounts = try #require(object["accounts"] as? [[String: Any]])
             #expect(accounts.map { $0["name"] as? String } == ["prod", "staging", "dormant"], "in file order")
@@ -79,6 +84,7 @@ import Testing
                 #expect(
                     keys(account) == [
                         "name", "account_id", "enabled", "last_poll", "last_success", "last_error", "connectors",
+                        "overdue",
                     ])
             }
             let prod = accounts[0]
