@@ -10,21 +10,7 @@ import Testing
     static let connector = "7d1f0e32b5c84d5a9b6e0f4c2a1d3e5f"
 
     @Test func theStatusLineOfAFailedSaveCountsThePollWhoseChangesItHolds() async throws {
-        let gate = Gate()
-        let transport = ScriptedTransport { request, earlier in
-            guard request.url.contains("/sso_connectors") else { return .answer(ScriptedTransport.status(200)) }
-            let list = ScriptedTransport.list([(Self.connector, "example.com", "pending")])
-            let changed = ScriptedTransport.list([(Self.connector, "example.com", "verified")])
-            // The baseline, then a change whose answer waits until the store fails.
-            return earlier == 0 ? .answer(list) : earlier == 1 ? .hold(gate, then: changed) : .answer(changed)
-        }
-        try await Rig.with(Rig.lines(), transport: transport) { rig in
-            try await rig.waitUntil("the baseline saved and the second poll in flight") {
-                !rig.store.saves.isEmpty && transport.polls.count == 2
-            }
-            rig.store.failAll(
-                with: .writeFailed(path: "/unused/state.json", step: "writing", reason: "No space left on device"))
-            gate.open()
+        try await withAChangeSeenAfterSavesStartFailing { rig, transport in
             try await rig.waitUntil("a STATUS= line naming the failed save") {
                 rig.notifier.statusLines.contains { $0.hasPrefix("state not saved") }
             }
@@ -40,15 +26,7 @@ import Testing
     }
 
     @Test func aSaveThatFailsAtStopSaysNothingRetriesIt() async throws {
-        let transport = ScriptedTransport { request, earlier in
-            guard request.url.contains("/sso_connectors") else { return .answer(ScriptedTransport.status(200)) }
-            let status = earlier == 0 ? "pending" : "verified"
-            return .answer(ScriptedTransport.list([(Self.connector, "example.com", status)]))
-        }
-        try await Rig.with(Rig.lines(), transport: transport) { rig in
-            try await rig.waitUntil("the baseline saved") { !rig.store.saves.isEmpty }
-            rig.store.failAll(
-                with: .writeFailed(path: "/unused/state.json", step: "writing", reason: "No space left on device"))
+        try await withAChangeSeenAfterSavesStartFailing { rig, transport in
             try await rig.waitUntil("a change held") { rig.log.contains("1 notification(s) held until it is written") }
             await rig.stop()
             let last = rig.log.all.filter { $0.contains("No space left on device") }.last ?? "(none)"
@@ -57,6 +35,30 @@ import Testing
                     "stopping with 1 notification(s) not saved: the next start announces the changes that are still there"
                 ), "not \"retrying in …\" when nothing will: \(last)")
             #expect(transport.deliveries.isEmpty)
+        }
+    }
+
+    /// Runs `body` once the baseline (one pending connector) is saved, every later save fails (ENOSPC), and
+    /// the poll that finds the connector verified has been answered. That poll waits for the failure to be
+    /// in place, and has all the time it needs (no overdue margin to speak of), however slow the machine.
+    private func withAChangeSeenAfterSavesStartFailing(
+        _ body: (InProcessDaemon, ScriptedTransport) async throws -> Void
+    ) async throws {
+        let gate = Gate()
+        let transport = ScriptedTransport { request, earlier in
+            guard request.url.contains("/sso_connectors") else { return .answer(ScriptedTransport.status(200)) }
+            let list = ScriptedTransport.list([(Self.connector, "example.com", "pending")])
+            let changed = ScriptedTransport.list([(Self.connector, "example.com", "verified")])
+            return earlier == 0 ? .answer(list) : earlier == 1 ? .hold(gate, then: changed) : .answer(changed)
+        }
+        try await Rig.with(Rig.lines(), transport: transport, overdueMargin: 60) { rig in
+            try await rig.waitUntil("the baseline saved and the second poll in flight") {
+                !rig.store.saves.isEmpty && transport.polls.count == 2
+            }
+            rig.store.failAll(
+                with: .writeFailed(path: "/unused/state.json", step: "writing", reason: "No space left on device"))
+            gate.open()
+            try await body(rig, transport)
         }
     }
 }
