@@ -162,13 +162,14 @@ extension Daemon {
         updated.overdue = true
         state.accounts[accountID] = updated
         changedAccounts.insert(accountID)
+        // Before the save: a failed save publishes `STATUS=` at once, which must count this account's change.
+        statusTally?.update(accountID: accountID, state: updated)
         saveState()
         let delay = PollSchedule.failureDelay(failures: updated.consecutiveFailures, interval: account.pollInterval)
         logger.error(
             "\(reason); polling again in \(formatSeconds(delay.rounded(.up)))",
             metadata: ["account": "\(account.name)"])
         recordOverduePollMetrics(account, started: poll.started, now: now)
-        statusTally?.update(accountID: accountID, state: updated)
         publishStatus()
         schedulePoll(accountID, after: delay)
         pumpPolls()
@@ -217,6 +218,8 @@ extension Daemon {
                 for: outcome.events, account: account, webhooks: configuration.webhooks, now: now)
             state.record(outcome, enqueue: entries)
             changedAccounts.insert(account.accountID)
+            // Before the save: a failed save publishes `STATUS=` at once, which must count these changes.
+            statusTally?.update(accountID: account.accountID, state: state.accounts[account.accountID])
             for entry in entries { undurableEvents.insert(entry.event.id) }
             if previous.lastError != nil {
                 logger.notice("account recovered", metadata: metadata)
@@ -241,6 +244,7 @@ extension Daemon {
             let failed = TransitionEngine.recordFailure(previous: previous, error: error.reason, now: now)
             state.accounts[account.accountID] = failed
             changedAccounts.insert(account.accountID)
+            statusTally?.update(accountID: account.accountID, state: failed)
             // A new or different error is shown by `ssowatch status` at once; the same one again is routine.
             if wasOverdue || failed.lastError != previous.lastError { saveState() } else { markDirty() }
             let failures = state.accounts[account.accountID]?.consecutiveFailures ?? 1
@@ -265,7 +269,6 @@ extension Daemon {
                     ]) { $1 })
         }
         recordPollMetrics(account, result, duration: duration)
-        statusTally?.update(accountID: account.accountID, state: state.accounts[account.accountID])
         publishStatus()
         if case .stopping = lifecycle {
             finishStopIfIdle()
@@ -346,6 +349,16 @@ extension Daemon {
         health.lastError = message
         store.recordHealth(health)
         metrics?.recordStateWriteFailure()
+        if case .stopped = lifecycle {
+            // The save at stop: nothing retries it. What it held is not lost for good, since the next start
+            // compares its first poll with the state last saved and announces what still differs.
+            let held = undurableEvents.count
+            logger.error(
+                "\(message); stopping with \(held) notification(s) not saved: the next start announces the changes that are still there",
+                metadata: ["failures": "\(consecutiveSaveFailures)"])
+            if changed { publishStatus() }
+            return
+        }
         let delay = min(30, pow(2, Double(min(consecutiveSaveFailures - 1, 5))))
         // Logged when the reason changes and then every tenth retry, not at every retry of a long outage.
         if changed || consecutiveSaveFailures % 10 == 1 {
@@ -356,7 +369,6 @@ extension Daemon {
         }
         if changed { publishStatus() }
         guard saveRetryTimer == nil else { return }
-        if case .stopped = lifecycle { return }
         saveRetryTimer = makeTimer(after: delay, leeway: .milliseconds(100)) { [unowned self] in
             self.saveRetryTimer = nil
             if self.stateDirty { self.saveState() }

@@ -97,7 +97,14 @@ public final class JournaledStateFile: StateStore {
     }
 
     public func load() throws(StateFileError) -> StateFile.LoadResult {
-        try StateFile.load(path: path, now: now())
+        let loaded = try StateFile.load(path: path, now: now())
+        // Allocated now, while there is room, so a full disk later can still be shown; but only once the
+        // state is usable: a daemon that refuses the file (a newer version) leaves nothing beside it but
+        // the lock file.
+        health.withLock { file in
+            if file == nil { file = StateHealthFile(statePath: path) }
+        }
+        return loaded
     }
 
     public func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError) {

@@ -238,17 +238,31 @@ struct StatusOutput: Sendable {
         }
     }
 
+    /// The top-level `state` object: the daemon's last successful state write and the last failed one's reason.
+    struct State: Sendable, Decodable {
+        var lastSaved: String?
+        var lastError: String?
+
+        enum CodingKeys: String, CodingKey {
+            case lastSaved = "last_saved"
+            case lastError = "last_error"
+        }
+    }
+
     private struct Document: Decodable {
         var accounts: [Account]
         var connectors: [Connector]
         var webhooks: [Webhook]
         var outbox: Int
+        var state: State?
     }
 
     var accounts: [Account]
     var connectors: [Connector]
     var webhooks: [Webhook]
     var outbox: Int
+    /// `nil` when the output has no `state` object (a version before it existed).
+    var state: State?
     /// The text it was parsed from.
     var text: String
 
@@ -263,6 +277,7 @@ struct StatusOutput: Sendable {
         connectors = document.connectors
         webhooks = document.webhooks
         outbox = document.outbox
+        state = document.state
         self.text = text
     }
 

@@ -93,25 +93,37 @@ final class RunningDaemon: Sendable {
     let command: String
     /// Its process id.
     let pid: Int32
+    /// The read end of the child's standard error pipe, with `StandardError.pipeToTest`.
+    let stderrPipe: PipeReadEnd?
     private let output: Observed<ProcessOutput>
 
     /// The terminal that is its standard input, when it was started with `terminal: true`; see `type`.
     private let terminal: TerminalPort?
+
+    /// What becomes of the child's standard error.
+    enum StandardError: Sendable {
+        /// Read to its end and kept (`stderr`, `waitForOutput`).
+        case captured
+        /// A pipe the test holds the read end of (`stderrPipe`), which nobody reads: closing it makes the
+        /// child's writes fail with `EPIPE`, as when whatever read a daemon's standard error went away.
+        case pipeToTest
+    }
 
     /// Starts `executable` (default: the built `ssowatch`) with a clean environment (see
     /// `childEnvironment`). Standard input is `stdin` when given, else `/dev/null` — never a terminal,
     /// unless `terminal` is set: then it is a pseudo-terminal on which the test types with `type`.
     static func start(
         _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
-        terminal: Bool = false, executable: URL? = nil
+        terminal: Bool = false, executable: URL? = nil, stderr: StandardError = .captured
     ) throws -> RunningDaemon {
         try RunningDaemon(
             executable: executable ?? SSOWatchExecutable.url(), arguments: arguments,
-            environment: childEnvironment(environment), stdin: stdin, terminal: terminal)
+            environment: childEnvironment(environment), stdin: stdin, terminal: terminal, stderr: stderr)
     }
 
     private init(
-        executable: URL, arguments: [String], environment: [String: String], stdin: String?, terminal: Bool
+        executable: URL, arguments: [String], environment: [String: String], stdin: String?, terminal: Bool,
+        stderr: StandardError
     ) throws {
         let output = Observed(ProcessOutput())
         let child = try SpawnedChild.spawn(
@@ -130,7 +142,14 @@ final class RunningDaemon: Sendable {
             port?.hangUp()
         }
         Self.drain(child.stdout, into: output, \.stdout, closed: \.stdoutClosed)
-        Self.drain(child.stderr, into: output, \.stderr, closed: \.stderrClosed)
+        switch stderr {
+        case .captured:
+            stderrPipe = nil
+            Self.drain(child.stderr, into: output, \.stderr, closed: \.stderrClosed)
+        case .pipeToTest:
+            stderrPipe = PipeReadEnd(child.stderr)
+            output.update { $0.stderrClosed = true }
+        }
         if let input = child.stdin {
             // A writer of its own: input larger than the pipe would block until the child reads it. A
             // child that exits without reading makes the write fail with EPIPE, not kill the runner.
@@ -295,13 +314,40 @@ final class TerminalPort: Sendable {
     }
 }
 
+/// The read end of a child's pipe, held by a test; closed once, by `close()` or when it goes away.
+final class PipeReadEnd: Sendable {
+    private let descriptor: Mutex<Int32?>
+
+    init(_ descriptor: Int32) {
+        self.descriptor = Mutex(descriptor)
+    }
+
+    deinit {
+        close()
+    }
+
+    /// Closes the read end: from then on the writer's writes fail with `EPIPE` (or `SIGPIPE` kills it).
+    func close() {
+        descriptor.withLock { descriptor in
+            if let open = descriptor { closeDescriptor(open) }
+            descriptor = nil
+        }
+    }
+}
+
+/// `close(2)`, reachable from a type that has a `close()` of its own.
+private func closeDescriptor(_ descriptor: Int32) {
+    _ = close(descriptor)
+}
+
 /// Starts `ssowatch arguments`, runs `body` with it, and kills and reaps it afterwards if it is
 /// still running, whatever `body` does.
 func withRunningDaemon<T>(
     _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, terminal: Bool = false,
-    _ body: (RunningDaemon) async throws -> T
+    stderr: RunningDaemon.StandardError = .captured, _ body: (RunningDaemon) async throws -> T
 ) async throws -> T {
-    let daemon = try RunningDaemon.start(arguments, environment: environment, stdin: stdin, terminal: terminal)
+    let daemon = try RunningDaemon.start(
+        arguments, environment: environment, stdin: stdin, terminal: terminal, stderr: stderr)
     do {
         let result = try await body(daemon)
         if daemon.isRunning { try await daemon.killAndReap() }
