@@ -313,7 +313,8 @@ public final class Daemon: @unchecked Sendable {
                 signal(SIGUSR1, SIG_IGN)
                 let source = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: queue)
                 source.setEventHandler { [unowned self] in
-                    self.logger.warning("SIGUSR1 with SSOWATCH_TEST_HANG_ON_SIGUSR1=1: blocking the scheduler (test hook)")
+                    self.logger.warning(
+                        "SIGUSR1 with SSOWATCH_TEST_HANG_ON_SIGUSR1=1: blocking the scheduler (test hook)")
                     while true { sleep(3600) }
                 }
                 source.resume()
