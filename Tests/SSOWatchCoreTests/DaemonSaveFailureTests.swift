@@ -18,7 +18,7 @@ import Testing
             // Published from inside the poll, by the failed save: the counts must already include its change.
             #expect(
                 first
-                    == "state not saved (1 notifications held): No space left on device; 1 connector in 1 account: "
+                    == "state not saved (1 notification held): No space left on device; 1 connector in 1 account: "
                     + "1 verified; 1 notification queued",
                 "\(rig.notifier.statusLines)")
             #expect(transport.deliveries.isEmpty, "nothing delivered before it is saved")

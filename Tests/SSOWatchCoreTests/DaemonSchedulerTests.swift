@@ -177,7 +177,7 @@ import Testing
             #expect(transport.deliveries.isEmpty, "an event that is not saved is never delivered")
             #expect(
                 rig.notifier.statusLines.contains {
-                    $0.hasPrefix("state not saved (1 notifications held): No space left on device (errno 28); ")
+                    $0.hasPrefix("state not saved (1 notification held): No space left on device (errno 28); ")
                 })
             #expect(rig.store.health?.lastError?.contains("No space left on device") == true)
             #expect(rig.log.contains("error: cannot write the state file /s/state.json (writing)"))

@@ -156,15 +156,19 @@ extension Daemon {
         }
         // A reload may have replaced the webhook while the request was in flight.
         let current = configuration.webhook(named: webhook.name)
+        // A delivery's outcome is written at once (`status` shows it) but made durable by the next sync,
+        // at most `syncDelay` later: a crash in between redelivers with the same webhook-id, which
+        // at-least-once delivery allows, and one fdatasync per delivery would bound a long queue's drain
+        // by the disk's sync latency (BENCHMARKS.md, draining a long queue).
         switch outcome {
         case .delivered:
             state.markDelivered(eventIDs: eventIDs, webhook: webhook.name, at: now)
-            saveState()
+            saveState(durable: false)
             logger.info("notification delivered", metadata: metadata)
         case .retryAfter(let delay, let reason):
             state.markAttemptFailed(
                 eventIDs: eventIDs, webhook: webhook.name, error: reason, retryAt: now.addingTimeInterval(delay))
-            saveState()
+            saveState(durable: false)
             let wait = formatSeconds(delay.rounded(.up))
             logger.warning(
                 "webhook asked to slow down: \(reason)", metadata: metadata.merging(["retry_in": "\(wait)"]) { $1 })
@@ -173,7 +177,7 @@ extension Daemon {
             let delay = DeliveryBackoff.delay(attempt: attempts, random: dependencies.random())
             state.markAttemptFailed(
                 eventIDs: eventIDs, webhook: webhook.name, error: reason, retryAt: now.addingTimeInterval(delay))
-            saveState()
+            saveState(durable: false)
             logger.warning(
                 "delivery failed, will retry: \(reason)",
                 metadata: metadata.merging([
@@ -187,7 +191,7 @@ extension Daemon {
                 state.markPermanentFailure(
                     eventIDs: eventIDs, webhook: webhook.name, error: reason, webhookURL: webhook.url.value)
             }
-            saveState()
+            saveState(durable: false)
             logger.error(
                 "webhook refused the notification: \(reason); its notifications are held until its URL is fixed and the configuration reloaded, or \(formatSeconds(configuration.daemon.deliveryMaxAge)) pass",
                 metadata: metadata)

@@ -310,13 +310,29 @@ extension Daemon {
     /// saved (docs/STATE.md: nothing is delivered before it is durable), is logged at `error`, shown in
     /// `STATUS=`, `ssowatch status` and `/metrics`, and retried after 1 s, doubling up to 30 s; the daemon
     /// keeps running with what it knows in memory and catches up by itself once a write succeeds.
-    func saveState(whole: Bool = false) {
+    ///
+    /// - Parameter durable: false for what may be lost to a crash without breaking a promise (a delivery's
+    ///   outcome: the event is redelivered with its id); it is synced within `syncDelay`.
+    func saveState(whole: Bool = false, durable: Bool = true) {
         dispatchPrecondition(condition: .onQueue(queue))
         do {
-            try store.save(state, changedAccounts: whole ? nil : changedAccounts)
+            try store.save(state, changedAccounts: whole ? nil : changedAccounts, durable: durable || whole)
         } catch {
             stateWriteFailed(error)
             return
+        }
+        if durable || whole {
+            syncTimer?.cancel()
+            syncTimer = nil
+        } else if syncTimer == nil {
+            syncTimer = makeTimer(after: syncDelay, leeway: .milliseconds(100)) { [unowned self] in
+                self.syncTimer = nil
+                do throws(StateFileError) {
+                    try self.store.sync()
+                } catch {
+                    self.stateWriteFailed(error)
+                }
+            }
         }
         changedAccounts.removeAll(keepingCapacity: true)
         state.outboxLog = OutboxLog()

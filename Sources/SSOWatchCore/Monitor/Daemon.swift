@@ -134,6 +134,10 @@ public final class Daemon: @unchecked Sendable {
     /// The OS's reason for the latest failed state write, for `STATUS=`.
     var saveFailureReason = ""
     var saveRetryTimer: DispatchSourceTimer?
+    /// Makes the saves that were not durable durable (`saveState(durable: false)`).
+    var syncTimer: DispatchSourceTimer?
+    /// How long a save that was not durable may wait for its sync.
+    let syncDelay: TimeInterval = 1
     /// Accounts whose state changed since the last save: the next save journals them (`JournaledStateFile`).
     /// Every change to `state.accounts` must insert its account id here.
     var changedAccounts: Set<String> = []
@@ -249,8 +253,9 @@ public final class Daemon: @unchecked Sendable {
             accounts[id]?.timer?.cancel()
             accounts[id]?.timer = nil
         }
-        for timer in [budgetTimer, deliveryTimer, flushTimer, saveRetryTimer] { timer?.cancel() }
+        for timer in [budgetTimer, deliveryTimer, flushTimer, saveRetryTimer, syncTimer] { timer?.cancel() }
         saveRetryTimer = nil
+        syncTimer = nil
         budgetTimer = nil
         deliveryTimer = nil
         flushTimer = nil
@@ -394,7 +399,8 @@ public final class Daemon: @unchecked Sendable {
         if statusTally == nil { statusTally = StatusTally(state: state, configuration: configuration) }
         var summary = statusTally?.render(state: state, configuration: configuration) ?? ""
         if health.lastError != nil {
-            let held = undurableEvents.isEmpty ? "" : " (\(undurableEvents.count) notifications held)"
+            let count = undurableEvents.count
+            let held = count == 0 ? "" : " (\(count) notification\(count == 1 ? "" : "s") held)"
             summary = "state not saved\(held): \(StatusLine.cut(saveFailureReason)); \(summary)"
         }
         guard let reloadFailure else { return summary }

@@ -42,7 +42,7 @@ public final class InMemoryStateStore: StateStore {
         return StateFile.LoadResult(document: document, outcome: .loaded)
     }
 
-    public func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError) {
+    public func save(_ document: StateDocument, changedAccounts: Set<String>?, durable: Bool) throws(StateFileError) {
         let failure = contents.withLock { contents -> StateFileError? in
             if let failure = contents.failure { return failure }
             contents.document = document

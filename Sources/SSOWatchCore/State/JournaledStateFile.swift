@@ -30,6 +30,8 @@ public final class JournaledStateFile: StateStore {
     private struct OpenJournal {
         var fd: Int32
         var size: Int
+        /// Whether lines were appended since the last `fdatasync`.
+        var unsynced = false
         /// The size past which the next save rewrites the state file.
         var limit: Int
         /// The size of the outbox and the delivery states the state file and the journal hold together (the
@@ -107,7 +109,7 @@ public final class JournaledStateFile: StateStore {
         return loaded
     }
 
-    public func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError) {
+    public func save(_ document: StateDocument, changedAccounts: Set<String>?, durable: Bool) throws(StateFileError) {
         try journal.withLock { (slot: inout OpenJournal?) throws(StateFileError) in
             // A rewrite is due when the caller asks for one or the journal has grown as large as the state
             // file. When it fails (a full disk has no room for a second copy of the state file), appending
@@ -118,12 +120,13 @@ public final class JournaledStateFile: StateStore {
                     try rewrite(document, into: &slot)
                     return
                 } catch {
-                    guard slot != nil, let changedAccounts, try appendChange(document, changedAccounts, to: &slot)
+                    guard slot != nil, let changedAccounts,
+                        try appendChange(document, changedAccounts, durable: durable, to: &slot)
                     else { throw error }
                     return
                 }
             }
-            guard let changedAccounts, try appendChange(document, changedAccounts, to: &slot) else {
+            guard let changedAccounts, try appendChange(document, changedAccounts, durable: durable, to: &slot) else {
                 try rewrite(document, into: &slot)
                 return
             }
@@ -135,7 +138,7 @@ public final class JournaledStateFile: StateStore {
     /// - Throws: the append's error; the journal is cut back to its last whole line, so the next save can
     ///   append again (whatever this one failed to record is part of the next change).
     private func appendChange(
-        _ document: StateDocument, _ changedAccounts: Set<String>, to slot: inout OpenJournal?
+        _ document: StateDocument, _ changedAccounts: Set<String>, durable: Bool, to slot: inout OpenJournal?
     ) throws(StateFileError) -> Bool {
         guard var current = slot else { return false }
         #if DEBUG
@@ -146,10 +149,18 @@ public final class JournaledStateFile: StateStore {
         let change = StateJournal.Change(
             document, changedAccounts: changedAccounts, savedOutboxCount: current.outboxCount,
             savedWebhooks: current.webhooks)
-        if change.isEmpty { return true }
+        if change.isEmpty {
+            if durable && current.unsynced {
+                try syncJournal(current.fd)
+                current.unsynced = false
+                slot = current
+            }
+            return true
+        }
         guard let line = StateJournal.line(change) else { return false }
         do throws(StateFileError) {
-            try append(line, to: current.fd)
+            try StateFileIO.writeFully(current.fd, line, path: StateJournal.path(for: path))
+            if durable { try syncJournal(current.fd) }
         } catch {
             // A partly written line must never be followed by another: cut it off. Should that fail too,
             // the next save starts a new state file and journal.
@@ -160,6 +171,7 @@ public final class JournaledStateFile: StateStore {
             throw error
         }
         current.size += line.count
+        current.unsynced = !durable
         current.record(document)
         slot = current
         return true
@@ -194,11 +206,20 @@ public final class JournaledStateFile: StateStore {
             fd: fd, size: header.count, limit: max(Self.minimumJournalLimit, written.bytes), saved: document)
     }
 
-    private func append(_ line: [UInt8], to fd: Int32) throws(StateFileError) {
-        let journalPath = StateJournal.path(for: path)
-        try StateFileIO.writeFully(fd, line, path: journalPath)
+    public func sync() throws(StateFileError) {
+        try journal.withLock { (slot: inout OpenJournal?) throws(StateFileError) in
+            guard var current = slot, current.unsynced else { return }
+            try syncJournal(current.fd)
+            current.unsynced = false
+            slot = current
+        }
+    }
+
+    /// `fdatasync` of the journal: what it holds survives a crash from now on.
+    private func syncJournal(_ fd: Int32) throws(StateFileError) {
         guard fdatasync(fd) == 0 else {
-            throw .writeFailed(path: journalPath, step: "fdatasync", reason: StateFileIO.message(errno))
+            throw .writeFailed(
+                path: StateJournal.path(for: path), step: "fdatasync", reason: StateFileIO.message(errno))
         }
     }
 

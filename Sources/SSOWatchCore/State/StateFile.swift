@@ -13,10 +13,13 @@ import Foundation
 public protocol StateStore: Sendable {
     /// Reads the stored document (a fresh one when there is none).
     func load() throws(StateFileError) -> StateFile.LoadResult
-    /// Stores `document` durably: when this returns, a crash can no longer lose it.
+    /// Stores `document`. When `durable`, a crash can no longer lose it once this returns; otherwise it is
+    /// written (visible to `ssowatch status`) and made durable by the next durable save or `sync()`.
     /// - Parameter changedAccounts: the id of every account whose state may differ from the document
     ///   saved last, so a store can write only those; `nil` when unknown (the whole document is written).
-    func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError)
+    func save(_ document: StateDocument, changedAccounts: Set<String>?, durable: Bool) throws(StateFileError)
+    /// Makes every save so far durable.
+    func sync() throws(StateFileError)
     /// Makes this process the only writer of the store (docs/STATE.md: one daemon per state file) and
     /// removes what an interrupted write left behind; returns the names of the files removed.
     /// - Throws: `StateFileError.locked` when another process writes it.
@@ -30,6 +33,14 @@ extension StateStore {
     public func acquireLock() throws(StateFileError) -> [String] { [] }
     /// A store only this process can reach has nobody to show its health to.
     public func recordHealth(_ health: StateHealth) {}
+
+    /// Stores `document` durably.
+    public func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError) {
+        try save(document, changedAccounts: changedAccounts, durable: true)
+    }
+
+    /// A store whose saves are always durable has nothing to sync.
+    public func sync() throws(StateFileError) {}
 
     /// Stores the whole document.
     public func save(_ document: StateDocument) throws(StateFileError) {
@@ -80,7 +91,7 @@ public struct StateFile: StateStore {
     public func load() throws(StateFileError) -> LoadResult { try Self.load(path: path, now: now()) }
 
     /// Writes the whole file whatever changed (`JournaledStateFile` writes only the changes).
-    public func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError) {
+    public func save(_ document: StateDocument, changedAccounts: Set<String>?, durable: Bool) throws(StateFileError) {
         try Self.save(document, path: path)
     }
 
