@@ -168,11 +168,10 @@ import Testing
         try await withTemporaryDirectory { directory in
             let path = directory.path("ssowatch.ini")
             try #require(mkfifo(path, 0o600) == 0, "mkfifo: errno \(errno)")
-            let started = ContinuousClock.now
+            // Blocked in `open` (the old behaviour), the command would run into this timeout and fail.
             let result = try await runSSOWatch(
-                [command, "--config", path], environment: Self.environmentToken, timeout: .seconds(20))
+                [command, "--config", path], environment: Self.environmentToken, timeout: .seconds(60))
             #expect(result.status == 78, "\(result)")
-            #expect(ContinuousClock.now - started < .seconds(10))
             #expect(result.stdout.isEmpty, "\(result)")
             // `run` puts `ssowatch: ` before it.
             #expect(
@@ -188,7 +187,7 @@ import Testing
             try #require(mkfifo(fifo, 0o600) == 0, "mkfifo: errno \(errno)")
             let path = try directory.write(
                 "ssowatch.ini", (Self.account + ["api_token_file = token"]).joined(separator: "\n"))
-            let result = try await runSSOWatch(["check-config", "--config", path], timeout: .seconds(20))
+            let result = try await runSSOWatch(["check-config", "--config", path], timeout: .seconds(60))
             #expect(result.status == 78, "\(result)")
             #expect(
                 result.stderr == "\(path):3: cannot read api_token_file \(fifo): not a regular file (it is a FIFO)\n",
