@@ -31,7 +31,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...100_000).contains(accounts) else { throw ValidationError("--accounts must be 1 to 100000") }
-        guard (0...1000).contains(connectors) else { throw ValidationError("--connectors must be 0 to 1000") }
+        guard (0...20000).contains(connectors) else { throw ValidationError("--connectors must be 0 to 20000") }
         guard accountsPerToken >= 1 else { throw ValidationError("--accounts-per-token must be at least 1") }
         guard (0...65535).contains(port), (0...65535).contains(receiverPort) else {
             throw ValidationError("ports must be 0 to 65535")

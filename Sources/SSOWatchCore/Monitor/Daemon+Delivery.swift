@@ -35,8 +35,10 @@ extension Daemon {
         recordDroppedMetrics(expired)
 
         let busy = Set(deliveriesInFlight.keys)
+        let generic = Set(configuration.webhooks.filter { $0.type == .generic }.map(\.name))
         let batches = state.deliverableBatches(
-            now: now, maxPerWebhook: 1000, excluding: busy, webhookCount: configuration.webhooks.count)
+            now: now, limit: { generic.contains($0) ? 1 : 1000 }, excluding: busy,
+            webhookCount: configuration.webhooks.count)
         for batch in batches where deliveriesInFlight[batch.webhook] == nil {
             guard let webhook = configuration.webhook(named: batch.webhook) else { continue }
             // Nothing is delivered before it is saved: a webhook waits at its first event not yet written.

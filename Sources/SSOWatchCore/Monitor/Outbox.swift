@@ -65,6 +65,14 @@ extension StateDocument {
     public func deliverableBatches(
         now: Date, maxPerWebhook: Int = 1, excluding busy: Set<String> = [], webhookCount: Int = .max
     ) -> [DeliveryBatch] {
+        deliverableBatches(now: now, limit: { _ in maxPerWebhook }, excluding: busy, webhookCount: webhookCount)
+    }
+
+    /// `deliverableBatches`, with a batch size for each webhook (`limit(name)`): one message of a `generic`
+    /// webhook carries one event, so reading further for it is wasted work.
+    public func deliverableBatches(
+        now: Date, limit: (String) -> Int, excluding busy: Set<String> = [], webhookCount: Int = .max
+    ) -> [DeliveryBatch] {
         var batches: [DeliveryBatch] = []
         var index: [String: Int] = [:]
         var held = busy
@@ -77,11 +85,11 @@ extension StateDocument {
             }
             if let position = index[entry.webhook] {
                 batches[position].entries.append(entry)
-                if batches[position].entries.count >= maxPerWebhook { held.insert(entry.webhook) }
+                if batches[position].entries.count >= limit(entry.webhook) { held.insert(entry.webhook) }
             } else {
                 index[entry.webhook] = batches.count
                 batches.append(DeliveryBatch(webhook: entry.webhook, entries: [entry]))
-                if maxPerWebhook <= 1 { held.insert(entry.webhook) }
+                if limit(entry.webhook) <= 1 { held.insert(entry.webhook) }
             }
         }
         return batches
