@@ -69,7 +69,8 @@ extension Daemon {
         deliveryTimer?.cancel()
         deliveryTimer = nil
         let busy = Set(deliveriesInFlight.keys)
-        let expiry = state.nextExpiry(maxAge: configuration.daemon.deliveryMaxAge, excluding: busy)
+        let expiry = state.nextExpiry(
+            maxAge: configuration.daemon.deliveryMaxAge, excluding: busy, webhookCount: configuration.webhooks.count)
         let retry = state.nextRetryDate(excluding: busy, webhookCount: configuration.webhooks.count)
         guard let wake = [retry, expiry].compactMap({ $0 }).min() else { return }
         deliveryTimer = makeTimer(after: wake.timeIntervalSince(now), leeway: .milliseconds(50)) { [unowned self] in

@@ -75,9 +75,15 @@ extension StateDocument {
         return expired
     }
 
-    /// When the oldest entry of a webhook not in `busy` expires (entries are queued in time order).
-    public func nextExpiry(maxAge: TimeInterval, excluding busy: Set<String>) -> Date? {
-        outbox.first { !busy.contains($0.webhook) }.map { $0.enqueuedAt.addingTimeInterval(maxAge) }
+    /// When the oldest entry of a webhook not in `busy` expires (entries are queued in time order). With
+    /// every one of the `webhookCount` webhooks busy there is nothing to look for: a long queue of a webhook
+    /// being delivered to is not read for every delivery.
+    public func nextExpiry(maxAge: TimeInterval, excluding busy: Set<String>, webhookCount: Int = .max) -> Date? {
+        guard busy.count < webhookCount else { return nil }
+        for entry in outbox where !busy.contains(entry.webhook) {
+            return entry.enqueuedAt.addingTimeInterval(maxAge)
+        }
+        return nil
     }
 
     /// Brings the outbox in line with a (re)loaded configuration: entries and delivery states of
