@@ -184,8 +184,12 @@ def _drain(results_dir):
     before = drain.get("before", {})
     after = drain.get("after", {})
 
+    def cell(value, unit):
+        # Text (an estimate, a run stopped early) carries its own words and units.
+        return value if isinstance(value, str) else f"{value}{unit}"
+
     def row(label, key, unit=""):
-        return f"| {label} | {before.get(key, '?')}{unit} | {after.get(key, '?')}{unit} |"
+        return f"| {label} | {cell(before.get(key, '?'), unit)} | {cell(after.get(key, '?'), unit)} |"
 
     return [
         "## Draining a long queue (`make bench-drain`)",

@@ -83,14 +83,18 @@ import Testing
 
     @Test func aDeliveryAttemptThatOutlivesItsBoundIsRetried() async throws {
         let stuck = Gate()
+        // Verified only once the baseline is recorded: a loaded test run can make the first poll overdue too.
+        let flipped = Gate()
         let transport = ScriptedTransport { request, earlier in
             if request.url.contains("/sso_connectors") {
-                return .answer(Self.list(earlier == 0 ? "pending" : "verified"))
+                return .answer(Self.list(flipped.isOpen ? "verified" : "pending"))
             }
             return earlier == 0
                 ? .hold(stuck, then: ScriptedTransport.status(200)) : .answer(ScriptedTransport.status(204))
         }
         try await Rig.with(Rig.lines(), transport: transport, overdueMargin: 0.5) { rig in
+            try await rig.waitUntil("the baseline") { rig.account?.baselineDone == true }
+            flipped.open()
             try await rig.waitUntil("the retry delivered") {
                 transport.deliveries.count >= 2 && rig.inspect { $0.state.outbox.isEmpty }
             }

@@ -217,6 +217,9 @@ final class Gate: Sendable {
         }
     }
 
+    /// Whether `open()` was called.
+    var isOpen: Bool { state.withLock { $0.open } }
+
     func open() {
         let waiters = state.withLock { state in
             state.open = true

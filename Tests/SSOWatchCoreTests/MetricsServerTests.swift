@@ -139,22 +139,6 @@ import Testing
         }
     }
 
-    @Test func aConnectionInUseIsNotIdle() async throws {
-        // A generous idle timeout: only a test stalled for 5 s between two requests could see a false close.
-        try await withLimitedServer(idleTimeout: .seconds(5)) { server, port in
-            let socket = try LoopbackSocket(port: port)
-            // Longer than the idle timeout, with a request every 0.2 s.
-            let until = ContinuousClock.now + .seconds(7)
-            while ContinuousClock.now < until {
-                #expect(try await socket.get("/metrics").status == 200)
-                try await Task.sleep(for: .milliseconds(200))
-            }
-            #expect(!socket.isClosedByPeer)
-            #expect(try await socket.waitForClose(timeout: .seconds(20)), "closed once it is left idle")
-            #expect(server.connectionCounts.closedIdle == 1)
-        }
-    }
-
     @Test func aPeerThatPipelinesWithoutReadingGetsNoMoreAnswersRendered() async throws {
         let body = String(repeating: "# padding\n", count: 10_000)  // 100 KB
         let renders = Mutex(0)
