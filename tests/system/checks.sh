@@ -108,12 +108,17 @@ EOF
 }
 
 # --- READY=1 ---------------------------------------------------------------------------------------
-# The token comes from a FIFO, so `ssowatch run` blocks in loading its configuration, before
-# READY=1, until the test writes the token: the unit must stay "activating" until then.
+# The main process waits on a FIFO before it becomes `ssowatch run` (a drop-in runs it through `sh`,
+# which execs ssowatch in the same process once the test writes a line): until ssowatch sends READY=1
+# the unit must stay "activating". (A secret file may no longer be a FIFO: ssowatch refuses it.)
 
-fifo=/etc/ssowatch/token.fifo
+fifo=/etc/ssowatch/start.fifo
 mkfifo -m 0644 "$fifo"
-write_config "api_token_file = $fifo"
+mkdir -p "$(dirname "$dropin")"
+printf '[Service]\nExecStart=\nExecStart=/bin/sh -c %s\n' \
+    "'read -r _ <$fifo; exec /usr/bin/ssowatch run --config $ini'" >"$dropin"
+systemctl daemon-reload
+write_config "api_token = $token"
 systemctl start --no-block "$unit"
 if wait_until 10 test "$(prop ActiveState)/$(prop SubState)" = activating/start &&
     [ "$(prop MainPID)" != 0 ] && sleep 1 && [ "$(prop ActiveState)/$(prop SubState)" = activating/start ]; then
@@ -123,15 +128,16 @@ else
     show_state
 fi
 t0=$(now_ms)
-timeout 10 sh -c "printf '%s\n' '$token' >'$fifo'"
+timeout 10 sh -c "printf 'go\n' >'$fifo'"
 if wait_until 10 is_running; then
-    pass "READY=1 makes it active (running) ($(($(now_ms) - t0)) ms after the token arrived), STATUS: $(prop StatusText)"
+    pass "READY=1 makes it active (running) ($(($(now_ms) - t0)) ms after ssowatch was let start), STATUS: $(prop StatusText)"
 else
     fail "after READY=1 the unit should be active (running)"
     show_state
 fi
 systemctl stop "$unit"
-rm -f "$fifo"
+rm -f "$fifo" "$dropin"
+systemctl daemon-reload
 
 # --- the test configuration: LoadCredential=, a watchdog short enough to watch fire ----------------
 
