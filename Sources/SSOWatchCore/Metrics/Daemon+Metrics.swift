@@ -81,16 +81,6 @@ extension Daemon {
         metrics.setOutboxEvents(state.outbox.count)
     }
 
-    /// Records a poll declared overdue: a failed poll that lasted until now, and the account's gauges
-    /// (`ssowatch_account_overdue` comes from its state).
-    func recordOverduePollMetrics(_ account: AccountConfig, started: Date, now: Date) {
-        guard let metrics else { return }
-        let seconds = max(0, now.timeIntervalSince(started))
-        metrics.recordAPIRequest(code: nil)
-        metrics.recordPoll(account: account.name, result: .error, duration: .milliseconds(Int64(seconds * 1000)))
-        metrics.update(account: account, state: state.accounts[account.accountID])
-    }
-
     /// Records the outcome of one delivery attempt for the `count` events it carried.
     func recordDeliveryMetrics(webhook: String, outcome: DeliveryOutcome, count: Int) {
         guard let metrics else { return }

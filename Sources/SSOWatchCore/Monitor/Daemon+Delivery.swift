@@ -39,7 +39,7 @@ extension Daemon {
         let batches = state.deliverableBatches(
             now: now, limit: { generic.contains($0) ? 1 : 1000 }, excluding: busy,
             webhookCount: configuration.webhooks.count)
-        for batch in batches where deliveriesInFlight[batch.webhook] == nil {
+        for batch in batches {
             guard let webhook = configuration.webhook(named: batch.webhook) else { continue }
             // Nothing is delivered before it is saved: a webhook waits at its first event not yet written.
             let durable =

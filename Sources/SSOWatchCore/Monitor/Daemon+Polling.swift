@@ -142,42 +142,28 @@ extension Daemon {
     }
 
     /// A poll outlived `request_timeout` plus the margin although every exchange has that deadline: it is
-    /// cancelled and abandoned (its answer, should one come, is discarded), recorded as a failed poll that
-    /// is `overdue`, and the account is polled again after the usual backoff.
+    /// cancelled and abandoned (its answer, should one come, is discarded) and ends as a failed poll that is
+    /// `overdue`, polled again after the usual backoff.
     private func pollOverdue(_ accountID: String, requestID: Int) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard case .running = lifecycle, let runtime = accounts[accountID], let poll = runtime.poll,
             poll.id == requestID
         else { return }
-        pollTasks.removeValue(forKey: requestID)?.cancel()
-        accounts[accountID]?.poll = nil
-        let account = runtime.config
-        let now = dependencies.now()
-        let elapsed = formatSeconds(now.timeIntervalSince(poll.started).rounded())
+        pollTasks[requestID]?.cancel()
+        let elapsed = dependencies.now().timeIntervalSince(poll.started)
         let reason =
-            "poll overdue: no answer \(elapsed) after its request started (request_timeout is "
-            + "\(formatSeconds(configuration.daemon.requestTimeout))); cancelled"
-        var updated = TransitionEngine.recordFailure(
-            previous: state.accountState(for: account), error: reason, now: now)
-        updated.overdue = true
-        state.accounts[accountID] = updated
-        changedAccounts.insert(accountID)
-        // Before the save: a failed save publishes `STATUS=` at once, which must count this account's change.
-        statusTally?.update(accountID: accountID, state: updated)
-        saveState()
-        let delay = PollSchedule.failureDelay(failures: updated.consecutiveFailures, interval: account.pollInterval)
-        logger.error(
-            "\(reason); polling again in \(formatSeconds(delay.rounded(.up)))",
-            metadata: ["account": "\(account.name)"])
-        recordOverduePollMetrics(account, started: poll.started, now: now)
-        publishStatus()
-        schedulePoll(accountID, after: delay)
-        pumpPolls()
+            "poll overdue: no answer \(formatSeconds(elapsed.rounded())) after its request started (request_timeout "
+            + "is \(formatSeconds(configuration.daemon.requestTimeout))); cancelled"
+        let error = CloudflareAPIError(kind: .transport(reason), operation: "GET /accounts/\(accountID)/sso_connectors")
+        finishPoll(
+            runtime.config, requestID: requestID, .failure(error), duration: .milliseconds(Int64(elapsed * 1000)),
+            overdue: true)
     }
 
+    /// - Parameter overdue: the poll was declared overdue (`pollOverdue`): no answer came at all.
     private func finishPoll(
         _ account: AccountConfig, requestID: Int, _ result: Result<ConnectorList, CloudflareAPIError>,
-        duration: Duration = .zero
+        duration: Duration = .zero, overdue: Bool = false
     ) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard pollTasks.removeValue(forKey: requestID) != nil else {
@@ -241,32 +227,36 @@ extension Daemon {
             nextDelay = PollSchedule.nextDelay(
                 interval: account.pollInterval, jitter: configuration.daemon.jitter, random: dependencies.random())
         case .failure(let error):
-            let failed = TransitionEngine.recordFailure(previous: previous, error: error.reason, now: now)
+            var failed = TransitionEngine.recordFailure(previous: previous, error: error.reason, now: now)
+            failed.overdue = overdue
             state.accounts[account.accountID] = failed
             changedAccounts.insert(account.accountID)
             statusTally?.update(accountID: account.accountID, state: failed)
             // A new or different error is shown by `ssowatch status` at once; the same one again is routine.
-            if wasOverdue || failed.lastError != previous.lastError { saveState() } else { markDirty() }
+            if overdue || wasOverdue || failed.lastError != previous.lastError { saveState() } else { markDirty() }
             let failures = state.accounts[account.accountID]?.consecutiveFailures ?? 1
             nextDelay = PollSchedule.failureDelay(failures: failures, interval: account.pollInterval)
             if error.isRateLimited, var budget = budgets[account.token.value] {
                 let pause = budget.rateLimited(retryAfter: error.retryAfter, at: now)
                 budgets[account.token.value] = budget
                 nextDelay = max(nextDelay, pause)
-            } else {
+            } else if !overdue {
                 budgets[account.token.value]?.answered()
                 if let quota = error.rateLimit {
                     budgets[account.token.value]?.observe(quota, at: now)
                 }
             }
-            let level: Logger.Level = error.isTransient ? .warning : .error
-            logger.log(
-                level: level, "poll failed: \(error)",
-                metadata: metadata.merging(
-                    [
-                        "http.status": "\(error.httpStatus.map(String.init) ?? "none")",
-                        "retry_in": "\(formatSeconds(nextDelay.rounded(.up)))",
-                    ]) { $1 })
+            let retry = formatSeconds(nextDelay.rounded(.up))
+            if overdue {
+                // Work that outlived its deadline is a fault of ssowatch's or its host's, not of the API's.
+                logger.error("\(error.reason); polling again in \(retry)", metadata: metadata)
+            } else {
+                logger.log(
+                    level: error.isTransient ? .warning : .error, "poll failed: \(error)",
+                    metadata: metadata.merging(
+                        ["http.status": "\(error.httpStatus.map(String.init) ?? "none")", "retry_in": "\(retry)"]
+                    ) { $1 })
+            }
         }
         recordPollMetrics(account, result, duration: duration)
         publishStatus()

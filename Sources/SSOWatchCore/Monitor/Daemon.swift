@@ -401,7 +401,7 @@ public final class Daemon: @unchecked Sendable {
         if health.lastError != nil {
             let count = undurableEvents.count
             let held = count == 0 ? "" : " (\(count) notification\(count == 1 ? "" : "s") held)"
-            summary = "state not saved\(held): \(StatusLine.cut(saveFailureReason)); \(summary)"
+            summary = "state not saved\(held): \(StatusLine.shorten(saveFailureReason)); \(summary)"
         }
         guard let reloadFailure else { return summary }
         return "reload failed: \(reloadFailure); running the previous configuration; \(summary)"

@@ -102,9 +102,7 @@ public enum StatusLine {
     }
 
     /// `error` on one line, cut to `errorLimit` characters.
-    static func cut(_ error: String) -> String { shorten(error) }
-
-    private static func shorten(_ error: String) -> String {
+    static func shorten(_ error: String) -> String {
         let line = TransitionEngine.oneLine(error)
         return line.count <= errorLimit ? line : String(line.prefix(errorLimit - 1)) + "…"
     }
