@@ -130,6 +130,21 @@ import Testing
         }
     }
 
+    @Test func aReloadAppliesANewRateLimitAtOnce() async throws {
+        let transport = ScriptedTransport { request, _ in
+            guard request.url.contains("/sso_connectors") else { return .answer(ScriptedTransport.status(200)) }
+            return .answer(Self.list("pending"))
+        }
+        // One request an hour: after the baseline, the next poll would wait an hour under the old budget.
+        let slow = Rig.lines(daemon: ["rate_limit = 1/1h"])
+        try await Rig.with(slow, transport: transport) { rig in
+            try await rig.waitUntil("the baseline") { rig.account?.baselineDone == true }
+            #expect(transport.polls.count == 1)
+            rig.reload(Rig.lines(daemon: ["rate_limit = 1000/5m"]))
+            try await rig.waitUntil("polls at the new limit") { transport.polls.count >= 3 }
+        }
+    }
+
     @Test func aTruncatedListCountsNoConnectorAsMissing() async throws {
         let other = "9a7806061c88ada191ed06f989cc3dac"
         let transport = ScriptedTransport { request, earlier in
