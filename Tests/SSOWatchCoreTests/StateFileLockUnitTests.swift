@@ -5,8 +5,8 @@ import Testing
 
 private typealias F = MonitorFixtures
 
-/// `StateFileLock`: the errors a user can reach when the lock cannot be taken, and which leftover names
-/// count as an interrupted write's.
+/// `StateFileLock` and the health file beside the state: the errors a user can reach when the lock cannot
+/// be taken or the health cannot be kept, and which leftover names count as an interrupted write's.
 @Suite struct StateFileLockUnitTests {
     @Test func aSecondLockOnTheSameStateNamesTheHoldersPID() throws {
         try F.withTemporaryDirectory { directory in
@@ -40,6 +40,21 @@ private typealias F = MonitorFixtures
                 #expect(!reason.isEmpty)
                 #expect(error.description.contains("cannot lock the state file \(path)"))
             }
+        }
+    }
+
+    @Test func theHealthRecordReadsBackAndSaysWhenItCannotBeKept() throws {
+        try F.withTemporaryDirectory { directory in
+            let path = directory + "/state.json"
+            let record = StateHealth(lastSaved: F.t0, lastError: "No space left on device (errno 28) \"quoted\"")
+            #expect(JournaledStateFile(path: path).recordHealth(record))
+            #expect(JournaledStateFile.health(ofStateFile: path) == record)
+            let size = try FileManager.default.attributesOfItem(atPath: path + ".health")[.size] as? Int
+            #expect(size == 4096, "allocated whole, overwritten in place")
+
+            let blocker = directory + "/not-a-directory"
+            try Data("x".utf8).write(to: URL(fileURLWithPath: blocker))
+            #expect(!JournaledStateFile(path: blocker + "/state.json").recordHealth(record))
         }
     }
 

@@ -334,7 +334,7 @@ extension Daemon {
         let wasFailing = health.lastError != nil
         health = StateHealth(lastSaved: dependencies.now(), lastError: nil)
         // An in-place overwrite of a preallocated file, not synced: cheap enough for every save.
-        store.recordHealth(health)
+        recordHealth()
         if wasFailing {
             consecutiveSaveFailures = 0
             logger.notice("the state file is written again; held notifications are delivered now")
@@ -346,6 +346,17 @@ extension Daemon {
         }
     }
 
+    /// Writes `health` for `ssowatch status`. Failing to is logged once per streak: the state itself is
+    /// unaffected, but `status` then shows an older `state` object than `STATUS=`.
+    private func recordHealth() {
+        let kept = store.recordHealth(health)
+        if !kept && healthRecorded {
+            let path = configuration.daemon.stateFile + ".health"
+            logger.warning("cannot write \(path): `ssowatch status` does not show the latest state write until it can")
+        }
+        healthRecorded = kept
+    }
+
     private func stateWriteFailed(_ error: StateFileError) {
         consecutiveSaveFailures += 1
         stateDirty = true
@@ -353,7 +364,7 @@ extension Daemon {
         let changed = health.lastError != message
         saveFailureReason = error.shortReason
         health.lastError = message
-        store.recordHealth(health)
+        recordHealth()
         metrics?.recordStateWriteFailure()
         if case .stopped = lifecycle {
             // The save at stop: nothing retries it. What it held is not lost for good, since the next start

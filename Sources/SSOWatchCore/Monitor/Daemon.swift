@@ -131,6 +131,8 @@ public final class Daemon: @unchecked Sendable {
     /// The latest state write's outcome, shown by `STATUS=` and `ssowatch status`.
     var health = StateHealth()
     var consecutiveSaveFailures = 0
+    /// Whether the latest `recordHealth` succeeded (so a failure is logged once, not at every save).
+    var healthRecorded = true
     /// The OS's reason for the latest failed state write, for `STATUS=`.
     var saveFailureReason = ""
     var saveRetryTimer: DispatchSourceTimer?

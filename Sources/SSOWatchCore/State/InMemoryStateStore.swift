@@ -26,8 +26,9 @@ public final class InMemoryStateStore: StateStore {
     /// The health the daemon recorded last.
     public var health: StateHealth? { contents.withLock { $0.health } }
 
-    public func recordHealth(_ health: StateHealth) {
+    public func recordHealth(_ health: StateHealth) -> Bool {
         contents.withLock { $0.health = health }
+        return true
     }
 
     /// Makes every later `load` and `save` fail with `error` (`nil` restores normal behaviour).

@@ -86,10 +86,11 @@ public final class JournaledStateFile: StateStore {
         }
     }
 
-    public func recordHealth(_ record: StateHealth) {
+    public func recordHealth(_ record: StateHealth) -> Bool {
         health.withLock { file in
+            // Made (and allocated) at the first call; a failed attempt is tried again at the next one.
             if file == nil { file = StateHealthFile(statePath: path) }
-            file?.write(record)
+            return file?.write(record) ?? false
         }
     }
 

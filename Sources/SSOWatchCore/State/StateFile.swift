@@ -24,15 +24,17 @@ public protocol StateStore: Sendable {
     /// removes what an interrupted write left behind; returns the names of the files removed.
     /// - Throws: `StateFileError.locked` when another process writes it.
     func acquireLock() throws(StateFileError) -> [String]
-    /// Keeps `health` where `ssowatch status` can read it even while the state cannot be written.
-    func recordHealth(_ health: StateHealth)
+    /// Keeps `health` where `ssowatch status` can read it even while the state cannot be written; false
+    /// when it could not be kept.
+    @discardableResult
+    func recordHealth(_ health: StateHealth) -> Bool
 }
 
 extension StateStore {
     /// A store only this process can reach needs no lock.
     public func acquireLock() throws(StateFileError) -> [String] { [] }
     /// A store only this process can reach has nobody to show its health to.
-    public func recordHealth(_ health: StateHealth) {}
+    public func recordHealth(_ health: StateHealth) -> Bool { true }
 
     /// Stores `document` durably.
     public func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError) {
