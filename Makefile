@@ -3,8 +3,9 @@ SWIFT        ?= swift
 PREFIX       ?= /usr/local
 CONFIG_DIR   ?= /etc/ssowatch
 UNIT_DIR     ?= /etc/systemd/system
-# CI builds with warnings as errors; locally too, so nothing slips through.
-SWIFT_FLAGS  ?= -Xswiftc -warnings-as-errors
+# CI builds with warnings as errors; locally too, so nothing slips through. The import check makes a
+# target that imports a module it does not declare as a dependency fail to build (docs/ARCHITECTURE.md).
+SWIFT_FLAGS  ?= -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: all build release deps demo test test-unit test-integration format lint install uninstall bench bench-large bench-drain bench-deps clean
@@ -100,7 +101,7 @@ fuzz: deps
 # so it needs only libc, libstdc++, zlib and libsystemd at run time; it is built in a scratch
 # directory of its own so it never replaces the everyday .build/ binaries.
 .PHONY: deb system-test unit-check
-VERSION        := $(shell sed -n 's/.*static let string = "\(.*\)".*/\1/p' Sources/SSOWatchCore/Version.swift)
+VERSION        := $(shell sed -n 's/.*static let string = "\(.*\)".*/\1/p' Sources/SSOWatchModel/Version.swift)
 DEB_ARCH       := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 DEB            := dist/ssowatch_$(VERSION)_$(DEB_ARCH).deb
 DOC_DIR        ?= $(PREFIX)/share/doc/ssowatch

@@ -6,7 +6,14 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "ssowatch", targets: ["ssowatch"]),
-        .library(name: "SSOWatchCore", targets: ["SSOWatchCore"]),
+        // Every library target, for programs outside this package (the fuzzers in fuzz/).
+        .library(
+            name: "SSOWatch",
+            targets: [
+                "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare", "SSOWatchState",
+                "SSOWatchNotify", "SSOWatchDaemon",
+            ]
+        ),
         .library(name: "SSOWatchSimulator", targets: ["SSOWatchSimulator"]),
     ],
     dependencies: [
@@ -23,15 +30,47 @@ let package = Package(
             pkgConfig: "libsystemd",
             providers: [.apt(["libsystemd-dev"])]
         ),
+        // The library targets, lowest first. Each may import only the targets listed as its dependencies,
+        // so the compiler enforces the arrows of docs/ARCHITECTURE.md.
+        // mallopt() from <malloc.h>, which the Glibc module does not export.
+        .systemLibrary(name: "CMalloc"),
+        .target(name: "SSOWatchModel"),
+        .target(name: "SSOWatchConfig", dependencies: ["SSOWatchModel"]),
         .target(
-            name: "SSOWatchCore",
+            name: "SSOWatchHTTP",
             dependencies: [
-                "CSystemd",
-                .product(name: "Logging", package: "swift-log"),
+                "SSOWatchModel",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "SSOWatchCloudflare",
+            dependencies: ["SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP"]
+        ),
+        .target(
+            name: "SSOWatchState",
+            dependencies: [
+                "SSOWatchModel", "SSOWatchConfig",
                 .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "SSOWatchNotify",
+            dependencies: [
+                "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
+            name: "SSOWatchDaemon",
+            dependencies: [
+                "CSystemd", "CMalloc", "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare",
+                "SSOWatchState", "SSOWatchNotify",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
@@ -39,7 +78,8 @@ let package = Package(
         .target(
             name: "SSOWatchSimulator",
             dependencies: [
-                "SSOWatchCore",
+                "SSOWatchModel", "SSOWatchConfig", "SSOWatchCloudflare", "SSOWatchState", "SSOWatchNotify",
+                "SSOWatchDaemon",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -49,7 +89,8 @@ let package = Package(
         .executableTarget(
             name: "ssowatch",
             dependencies: [
-                "SSOWatchCore",
+                "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare", "SSOWatchState",
+                "SSOWatchNotify", "SSOWatchDaemon",
                 "SSOWatchSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -57,14 +98,22 @@ let package = Package(
         ),
         .testTarget(
             name: "SSOWatchCoreTests",
-            dependencies: ["SSOWatchCore", "SSOWatchSimulator"],
+            dependencies: [
+                "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare", "SSOWatchState",
+                "SSOWatchNotify",
+                "SSOWatchDaemon", "SSOWatchSimulator",
+            ],
             resources: [.copy("Golden")]
         ),
         // One glibc call the Glibc module hides (it needs _GNU_SOURCE), for the tests' process launcher.
         .target(name: "CSpawn", path: "Tests/CSpawn"),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SSOWatchCore", "SSOWatchSimulator", "CSpawn"],
+            dependencies: [
+                "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare", "SSOWatchState",
+                "SSOWatchNotify",
+                "SSOWatchDaemon", "SSOWatchSimulator", "CSpawn",
+            ],
             // Malformed configuration files read by path (#filePath), not bundled.
             exclude: ["Corpus"]
         ),

@@ -5,7 +5,7 @@ import subprocess
 import sys
 from collections import Counter
 
-MODULES = {"12SSOWatchCore": "SSOWatchCore", "15AsyncHTTPClient": "AsyncHTTPClient", "7NIOCore": "NIOCore",
+MODULES = {"13SSOWatchModel": "SSOWatchModel", "14SSOWatchConfig": "SSOWatchConfig", "12SSOWatchHTTP": "SSOWatchHTTP", "18SSOWatchCloudflare": "SSOWatchCloudflare", "13SSOWatchState": "SSOWatchState", "14SSOWatchNotify": "SSOWatchNotify", "14SSOWatchDaemon": "SSOWatchDaemon", "15AsyncHTTPClient": "AsyncHTTPClient", "7NIOCore": "NIOCore",
            "8NIOPosix": "NIOPosix", "8NIOHTTP1": "NIOHTTP1", "10Foundation": "Foundation (corelibs)",
            "20FoundationEssentials": "FoundationEssentials", "7Logging": "Logging", "7Tracing": "Tracing"}
 

@@ -11,7 +11,12 @@
 
 import Dispatch
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchHTTP
+import SSOWatchNotify
+import SSOWatchState
 
 private let token = "FUZZSECRET-bearer-token"
 

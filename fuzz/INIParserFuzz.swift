@@ -6,7 +6,11 @@
 // appear in an error, a warning or the summary, unless the input itself contains it.
 
 import Foundation
-import SSOWatchCore
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchState
 
 /// Every secret handed out below contains this, so one search finds a leak.
 private let secretMarker = "FUZZSECRET"

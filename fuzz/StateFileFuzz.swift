@@ -1,4 +1,4 @@
-// libFuzzer entry point for the state file loader (SPEC §6): `StateFile.inspect` (what `ssowatch
+// libFuzzer entry point for the state file loader (docs/STATE.md): `StateFile.inspect` (what `ssowatch
 // status` does), `StateFile.load` (what the daemon does at start) and the status report rendered
 // from whatever loads. Each input is written to a real file in a private temporary directory.
 // Build and run with `make fuzz` (fuzz/run.sh).
@@ -14,7 +14,12 @@
 // aside, and a journal of another generation changes nothing.
 
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchState
 
 #if canImport(Glibc)
     import Glibc

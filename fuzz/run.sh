@@ -8,7 +8,7 @@
 #   FUZZ_CONFIGURATION=debug fuzz/run.sh   build without optimisation (default: release, faster)
 #   fuzz/run.sh INIParserFuzz -- -runs=0 crash-file   extra arguments go to libFuzzer
 #
-# How it is built: the fuzzed code lives in SSOWatchCore, which depends on swift-nio,
+# How it is built: the fuzzed code lives in the SSOWatch library targets, which depend on swift-nio,
 # async-http-client, swift-crypto and libsystemd, so picking its source files for a bare
 # `swiftc -sanitize=fuzzer` does not work (HTTPTransport.swift imports AsyncHTTPClient and the state
 # file imports Crypto). Instead this script writes a small SwiftPM package in .build-fuzz/package
@@ -66,7 +66,7 @@ mkdir -p "$package"
     for target in "${ALL_TARGETS[@]}"; do
         echo "        .executableTarget("
         echo "            name: \"$target\","
-        echo "            dependencies: [.product(name: \"SSOWatchCore\", package: \"$identity\")],"
+        echo "            dependencies: [.product(name: \"SSOWatch\", package: \"$identity\")],"
         echo "            swiftSettings: [.unsafeFlags([\"-swift-version\", \"6\", \"-warnings-as-errors\"])]"
         echo "        ),"
     done

@@ -1,4 +1,9 @@
 import Foundation
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchNotify
+import SSOWatchState
 import Synchronization
 
 /// A simulated Cloudflare SSO connectors API: a real HTTP/1.1 server on 127.0.0.1 serving the six

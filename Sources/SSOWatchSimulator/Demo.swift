@@ -1,7 +1,13 @@
 import Dispatch
 import Foundation
 import Logging
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchHTTP
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchState
 import Synchronization
 
 /// `ssowatch demo`: the simulated Cloudflare API, a local webhook receiver and the real daemon

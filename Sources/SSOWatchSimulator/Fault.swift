@@ -1,3 +1,8 @@
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchNotify
+import SSOWatchState
 /// A misbehaviour the simulated Cloudflare API shows instead of (or before) its normal answer.
 ///
 /// Faults are queued with `CloudflareSimulator.injectFault(_:times:accountID:)` and consumed in order by

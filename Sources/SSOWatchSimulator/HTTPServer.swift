@@ -2,6 +2,11 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchState
 import Synchronization
 
 /// A complete response to write: status, headers and body. `Content-Length` is added when written.

@@ -1,5 +1,9 @@
 import Foundation
 import NIOCore
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchNotify
+import SSOWatchState
 
 /// One HTTP request as a simulated server received it, with the answer it got.
 public struct RecordedRequest: Sendable {

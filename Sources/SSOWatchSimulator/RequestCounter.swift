@@ -1,3 +1,7 @@
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchState
 import Synchronization
 
 /// Counts requests a server has handled and lets tasks await a count with a deadline, so tests never

@@ -1,4 +1,10 @@
 import Foundation
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchState
 import Synchronization
 
 /// A loopback control API for the benchmark, served by the simulated Cloudflare API under `/__sim/` (a

@@ -1,5 +1,9 @@
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchState
 
 /// A parsed JSON value that keeps booleans, numbers and strings apart, so request bodies can be
 /// type-checked the way Cloudflare does (`"true"` is not a boolean).

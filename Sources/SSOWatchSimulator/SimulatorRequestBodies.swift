@@ -1,4 +1,9 @@
 import Foundation
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchState
 
 /// Why a request body was refused; `message` becomes the 400 error's message.
 struct BodyError: Error, Equatable {

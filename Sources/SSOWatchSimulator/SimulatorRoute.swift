@@ -1,3 +1,9 @@
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchState
 /// Where a request path leads within `/client/v4/accounts/{account_id}/sso_connectors…`.
 enum SimulatorRoute: Equatable {
     /// What the path names below the account.

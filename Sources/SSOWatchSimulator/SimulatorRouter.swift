@@ -1,4 +1,9 @@
 import Foundation
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchNotify
+import SSOWatchState
 
 /// Error codes the simulated API answers with. Those below 2000 are the simulator's own choices (Cloudflare
 /// does not document them for these endpoints); the others are codes Cloudflare is known to send.

@@ -1,3 +1,8 @@
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchNotify
+import SSOWatchState
 /// Seeds a `CloudflareSimulator` with N accounts × M connectors whose ids, tokens and domains are
 /// deterministic, for the demo and the benchmark.
 public struct SimulatorScenario: Sendable {

@@ -1,4 +1,9 @@
 import Foundation
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchNotify
+import SSOWatchState
 
 /// A connector held by the simulated Cloudflare API.
 public struct SimulatedConnector: Sendable, Equatable {

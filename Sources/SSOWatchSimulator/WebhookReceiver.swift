@@ -1,4 +1,8 @@
 import Foundation
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchNotify
+import SSOWatchState
 import Synchronization
 
 /// A local webhook receiver: an HTTP/1.1 server on 127.0.0.1 that accepts any method and path, records

@@ -1,5 +1,6 @@
 import ArgumentParser
-import SSOWatchCore
+import SSOWatchConfig
+import SSOWatchNotify
 
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

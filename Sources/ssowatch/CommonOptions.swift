@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
-import SSOWatchCore
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
 
 /// `--config PATH`, shared by every command that reads the configuration.
 struct ConfigOption: ParsableArguments {

@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchModel
 import SSOWatchSimulator
+import SSOWatchState
 
 struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,6 @@
 import Logging
-import SSOWatchCore
+import SSOWatchDaemon
+import SSOWatchSimulator
 
 /// Log records go to the journal with structured fields when stderr is the journal, else to
 /// stderr as plain lines. The level comes from `log_level` (the daemon sets it on its logger).

@@ -1,6 +1,13 @@
 import ArgumentParser
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchHTTP
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchSimulator
+import SSOWatchState
 
 struct PollCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

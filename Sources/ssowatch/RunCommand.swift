@@ -1,7 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import SSOWatchCore
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchHTTP
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,5 +1,9 @@
 import ArgumentParser
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchState
 
 @main
 struct SSOWatchCommand: AsyncParsableCommand {

@@ -1,8 +1,13 @@
 import ArgumentParser
 import Dispatch
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
 import SSOWatchSimulator
+import SSOWatchState
 
 /// `ssowatch simulate`: the simulated Cloudflare API and webhook receiver as a process of their own, for
 /// the benchmark (`bench/run_bench.py`), which points both pollers at it. Hidden from `--help`.

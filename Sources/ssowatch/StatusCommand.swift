@@ -1,6 +1,12 @@
 import ArgumentParser
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchSimulator
+import SSOWatchState
 
 struct StatusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,12 @@
 import ArgumentParser
 import Foundation
-import SSOWatchCore
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchHTTP
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchSimulator
+import SSOWatchState
 
 struct TestNotifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -1,6 +1,11 @@
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
 import SSOWatchSimulator
+import SSOWatchState
 import Testing
 
 /// `ssowatch connectors …`, `poll` and `--version` run against the simulated Cloudflare API: what the

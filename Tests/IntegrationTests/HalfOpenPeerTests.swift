@@ -1,6 +1,10 @@
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchNotify
 import SSOWatchSimulator
+import SSOWatchState
 import Testing
 
 /// Peers that send a response head and then nothing, keeping the connection open (a stuck proxy, a load

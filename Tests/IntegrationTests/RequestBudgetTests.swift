@@ -1,6 +1,11 @@
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
 import SSOWatchSimulator
+import SSOWatchState
 import Testing
 
 /// docs/CONFIGURATION.md `rate_limit` and `max_concurrent_requests`, §4 429 handling, measured on the real binary

@@ -1,6 +1,11 @@
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
 import SSOWatchSimulator
+import SSOWatchState
 import Testing
 
 /// `ssowatch test-notify` as the built binary against a local receiver (docs/COMMANDS.md, §5).

@@ -1,6 +1,11 @@
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
 import SSOWatchSimulator
+import SSOWatchState
 import Testing
 
 /// Webhooks that refuse or keep failing (docs/NOTIFICATIONS.md): permanent refusals are reported, never retried and

@@ -1,6 +1,11 @@
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchModel
+import SSOWatchNotify
 import SSOWatchSimulator
+import SSOWatchState
 import Testing
 
 /// The daemon against a local receiver that answers the way each chat service does: what arrives

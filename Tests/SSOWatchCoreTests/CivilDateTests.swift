@@ -1,7 +1,8 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchModel
+@testable import SSOWatchState
 
 @Suite struct CivilDateTests {
     @Test func knownDates() {

@@ -1,6 +1,12 @@
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchHTTP
+import SSOWatchModel
+import SSOWatchNotify
 import SSOWatchSimulator
+import SSOWatchState
 import Testing
 
 /// The Cloudflare client against the simulated API (requests as Cloudflare receives them, answers as

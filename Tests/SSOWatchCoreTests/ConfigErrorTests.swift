@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchModel
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// One malformed configuration: the file's bytes, the line the error must point at, and a fragment of its message.
 struct MalformedConfig: Sendable, CustomTestStringConvertible {

@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchCloudflare
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 @Suite struct ConfigSummaryTests {
     static let lines = [

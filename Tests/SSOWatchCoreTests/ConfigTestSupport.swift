@@ -1,6 +1,10 @@
 import Foundation
 
-@testable import SSOWatchCore
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchModel
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// An in-memory ``ConfigFileSystem``: files by path, with optional permission bits (default 0600).
 struct InMemoryConfigFileSystem: ConfigFileSystem {

@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchCloudflare
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchHTTP
+@testable import SSOWatchModel
+@testable import SSOWatchState
 
 /// The fast connector-list reader may only make polls cheaper: whatever it reads must be what the
 /// `JSONSerialization` path reads, and whatever it is unsure of it leaves to that path.

@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchCloudflare
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// `Daemon.messageEntries`: which queued entries one message carries (docs/NOTIFICATIONS.md batching). More than
 /// three events of one poll cycle (same account, same detection time) for a chat webhook go out as

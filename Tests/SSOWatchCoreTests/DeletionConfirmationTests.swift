@@ -1,6 +1,11 @@
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchCloudflare
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchModel
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// `connectors delete`: when it asks, what it shows, and which answers delete.
 @Suite struct DeletionConfirmationTests {

@@ -1,5 +1,11 @@
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchHTTP
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchState
 import Synchronization
 
 /// An `HTTPTransport` that records every request and answers from a script, for tests that need

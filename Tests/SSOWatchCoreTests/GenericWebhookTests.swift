@@ -2,7 +2,12 @@ import Crypto
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchCloudflare
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchModel
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// The `generic` body of docs/NOTIFICATIONS.md and Standard Webhooks signing.
 @Suite struct GenericWebhookTests {

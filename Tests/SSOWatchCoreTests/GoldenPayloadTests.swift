@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchModel
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// Every webhook type × every event kind, the test message and a batch of 12, compared byte for byte
 /// with the files in `Golden/`. To regenerate them after an intended change:

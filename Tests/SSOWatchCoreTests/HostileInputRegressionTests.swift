@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchCloudflare
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchHTTP
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// Regression tests for what fuzzing and the hostile-input corpora found (fuzz/, README "Fuzzing").
 /// Each test names the input that used to crash or hang; the state file ones are in

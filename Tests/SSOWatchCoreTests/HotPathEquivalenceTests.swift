@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchCloudflare
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchHTTP
+@testable import SSOWatchNotify
 
 /// The per-poll shortcuts taken for speed (BENCHMARKS.md) must answer exactly as the Foundation calls they
 /// replace.

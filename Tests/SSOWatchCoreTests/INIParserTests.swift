@@ -1,6 +1,9 @@
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 @Suite struct INIParserTests {
     @Test func sectionsEntriesAndLineNumbers() throws {

@@ -2,7 +2,13 @@ import Foundation
 import Logging
 import Synchronization
 
-@testable import SSOWatchCore
+@testable import SSOWatchCloudflare
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchHTTP
+@testable import SSOWatchModel
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// The daemon run in this process: an INI text the test can change and reload, an in-memory state,
 /// a transport whose answers the test decides, and a notifier and logger that record.

@@ -2,7 +2,10 @@ import Foundation
 import Logging
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 @Suite struct JournalLogHandlerTests {
     @Test func metadataBecomesStructuredFields() {

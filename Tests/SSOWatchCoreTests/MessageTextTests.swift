@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchCloudflare
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchModel
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// The wording every service shares (docs/NOTIFICATIONS.md), durations, times and truncation.
 @Suite struct MessageTextTests {

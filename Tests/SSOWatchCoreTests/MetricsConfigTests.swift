@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// `[daemon] metrics_listen`: the forms it accepts, the warning for a non-loopback address, and the
 /// `PATH:LINE` errors for everything else.

@@ -2,7 +2,11 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchHTTP
+@testable import SSOWatchModel
+@testable import SSOWatchState
 
 /// ``MetricsServer`` on 127.0.0.1 with a port the system picks: what each path and method answers.
 @Suite struct MetricsServerTests {

@@ -1,6 +1,11 @@
 import Foundation
 
-@testable import SSOWatchCore
+@testable import SSOWatchCloudflare
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchModel
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// Literals and factories shared by the monitor/state tests (namespaced so other suites' helpers
 /// in this target cannot clash with them).

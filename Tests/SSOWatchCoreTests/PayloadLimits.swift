@@ -1,7 +1,11 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchModel
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// Checks a rendered request against the service's documented limits (reference/webhooks.md),
 /// measured independently of the renderers: the body is parsed and every element counted.

@@ -2,7 +2,11 @@ import Foundation
 import Synchronization
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchModel
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// The configuration and secret files are read only when they are regular files (README, "Choices").
 @Suite struct RegularFileTests {

@@ -1,7 +1,13 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchCloudflare
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchHTTP
+@testable import SSOWatchModel
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// Each service's real success, rate-limit and error responses (reference/webhooks.md).
 @Suite struct ResponseClassifierTests {

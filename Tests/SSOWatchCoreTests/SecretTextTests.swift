@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchCloudflare
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchHTTP
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// One check of a secret's text for every source of a token (`api_token`, `_file`, `_env`, `_credential`
 /// in [daemon] and [account], and `CLOUDFLARE_API_TOKEN`), webhook URLs and signing secrets: surrounding

@@ -1,7 +1,12 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchCloudflare
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchModel
+@testable import SSOWatchNotify
+@testable import SSOWatchState
 
 /// The fast state-file reader may only make loading faster: whatever it reads must be exactly what
 /// `JSONDecoder` reads, and whatever it is unsure of it leaves to `JSONDecoder`.

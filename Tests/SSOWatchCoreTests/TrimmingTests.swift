@@ -1,7 +1,10 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchModel
+@testable import SSOWatchState
 
 /// `trimmed(_:)` must give exactly what Foundation's `trimmingCharacters(in:)` gives.
 @Suite struct TrimmingTests {

@@ -1,7 +1,9 @@
 import Foundation
 import Testing
 
-@testable import SSOWatchCore
+@testable import SSOWatchConfig
+@testable import SSOWatchDaemon
+@testable import SSOWatchState
 
 @Suite struct ValueParsersTests {
     @Test(arguments: [

@@ -1,6 +1,10 @@
 import Foundation
-import SSOWatchCore
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchDaemon
+import SSOWatchNotify
 import SSOWatchSimulator
+import SSOWatchState
 
 #if canImport(Glibc)
     import Glibc

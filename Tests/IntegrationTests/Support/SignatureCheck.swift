@@ -1,4 +1,6 @@
-import SSOWatchCore
+import SSOWatchConfig
+import SSOWatchModel
+import SSOWatchNotify
 
 /// The Standard Webhooks signature a receiver expects for one request, computed by
 /// `StandardWebhooks.signature` once that function has reproduced the specification's test vector

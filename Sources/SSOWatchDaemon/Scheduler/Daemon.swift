@@ -1,0 +1,427 @@
+import Dispatch
+import Foundation
+import Logging
+import SSOWatchConfig
+import SSOWatchHTTP
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchState
+
+/// What the daemon needs from the outside world. Production values by default; tests and the
+/// demo inject their own.
+public struct DaemonDependencies: Sendable {
+    public var transport: any HTTPTransport
+    public var notifier: any ServiceNotifier
+    public var logger: Logger
+    /// Loads (and re-loads, on SIGHUP) the configuration.
+    public var loadConfiguration: @Sendable () throws -> Configuration
+    /// Where state lives; made from the configuration's `state_file`.
+    public var makeStateStore: @Sendable (Configuration) -> any StateStore
+    public var now: @Sendable () -> Date
+    /// A random number in `0..<1`, for jitter.
+    public var random: @Sendable () -> Double
+    /// Whether to install SIGHUP/SIGTERM/SIGINT handlers (the demo runs inside another program).
+    public var handleSignals: Bool
+
+    /// Creates dependencies; only the configuration loader has no default.
+    public init(
+        transport: any HTTPTransport, notifier: any ServiceNotifier = SystemdNotifier(), logger: Logger,
+        loadConfiguration: @escaping @Sendable () throws -> Configuration,
+        makeStateStore: @escaping @Sendable (Configuration) -> any StateStore = {
+            JournaledStateFile(path: $0.daemon.stateFile)
+        },
+        now: @escaping @Sendable () -> Date = { Date() },
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, handleSignals: Bool = true
+    ) {
+        self.transport = transport
+        self.notifier = notifier
+        self.logger = logger
+        self.loadConfiguration = loadConfiguration
+        self.makeStateStore = makeStateStore
+        self.now = now
+        self.random = random
+        self.handleSignals = handleSignals
+    }
+}
+
+/// Why the daemon could not start.
+public enum DaemonStartError: Error, CustomStringConvertible {
+    case configuration(ConfigError)
+    case state(StateFileError)
+
+    public var description: String {
+        switch self {
+        case .configuration(let error): error.description
+        case .state(let error): error.description
+        }
+    }
+
+    /// The exit status for this failure: 75 when another daemon holds the state, else 78 (the operator
+    /// must fix a file).
+    public var exitStatus: Int32 {
+        if case .state(.locked) = self { return ExitStatus.locked }
+        return ExitStatus.config
+    }
+}
+
+/// `ssowatch run`: polls every enabled account on Dispatch timers, turns changes into events,
+/// stores them in the state file's outbox and delivers them to the webhooks.
+///
+/// All mutable state is confined to `queue`, a serial queue that also owns every timer and
+/// signal source; HTTP calls run as tasks and hop back to `queue` with their results. That is
+/// what makes `@unchecked Sendable` sound here: no property is touched off the queue.
+public final class Daemon: @unchecked Sendable {
+    /// The lifecycle, explicit rather than a set of flags.
+    enum Lifecycle {
+        case created
+        case running
+        case stopping(deadline: Date)
+        case stopped
+    }
+
+    /// Per-account scheduling state.
+    struct AccountRuntime {
+        var config: AccountConfig
+        var timer: DispatchSourceTimer?
+        var waitingForSlot = false
+        /// The account's poll in flight. An answer whose request id is not this one's is stale (the
+        /// account was disabled and re-enabled meanwhile, or the poll was declared overdue) and is discarded.
+        var poll: RequestInFlight?
+        var polling: Bool { poll != nil }
+    }
+
+    /// A request the daemon waits for, with the timer that declares it overdue.
+    struct RequestInFlight {
+        /// Unique for the daemon's lifetime (`nextRequestID`).
+        let id: Int
+        let started: Date
+        let watch: DispatchSourceTimer
+    }
+
+    /// A delivery attempt in flight to one webhook.
+    struct DeliveryInFlight {
+        let request: RequestInFlight
+        let task: Task<Void, Never>
+        let webhook: WebhookConfig
+        let entries: [OutboxEntry]
+    }
+
+    let queue = DispatchQueue(label: "ssowatch.scheduler")
+    let dependencies: DaemonDependencies
+    var logger: Logger
+    var lifecycle = Lifecycle.created
+    var configuration: Configuration
+    var store: any StateStore
+    var state: StateDocument
+
+    var accounts: [String: AccountRuntime] = [:]
+    /// Accounts whose poll is due, waiting for a request slot or their token's budget, oldest first.
+    var waiting: [String] = []
+    /// Every poll request still running and counted against `max_concurrent_requests`, by request id:
+    /// also those of accounts a reload removed meanwhile. An overdue poll is removed (and cancelled).
+    var pollTasks: [Int: Task<Void, Never>] = [:]
+    var pollsInFlight: Int { pollTasks.count }
+    var nextRequestID = 0
+    var budgets: [String: TokenBudget] = [:]
+    var budgetTimer: DispatchSourceTimer?
+
+    var deliveriesInFlight: [String: DeliveryInFlight] = [:]
+    var deliveryTimer: DispatchSourceTimer?
+    /// How often the delivery timer fired: a test's measure of idle wake-ups.
+    var deliveryTimerFirings = 0
+
+    var stateDirty = false
+    /// Events in the outbox that no successful write holds yet: not delivered until one does.
+    var undurableEvents: Set<String> = []
+    /// The latest state write's outcome, shown by `STATUS=` and `ssowatch status`.
+    var health = StateHealth()
+    var consecutiveSaveFailures = 0
+    /// Whether the latest `recordHealth` succeeded (so a failure is logged once, not at every save).
+    var healthRecorded = true
+    /// The OS's reason for the latest failed state write, for `STATUS=`.
+    var saveFailureReason = ""
+    var saveRetryTimer: DispatchSourceTimer?
+    /// Makes the saves that were not durable durable (`saveState(durable: false)`).
+    var syncTimer: DispatchSourceTimer?
+    /// How long a save that was not durable may wait for its sync.
+    let syncDelay: TimeInterval = 1
+    /// Accounts whose state changed since the last save: the next save journals them (`JournaledStateFile`).
+    /// Every change to `state.accounts` must insert its account id here.
+    var changedAccounts: Set<String> = []
+    /// The `STATUS=` counts, updated per poll; `nil` until the next `statusText()` after a (re)configuration.
+    var statusTally: StatusTally?
+    /// The last `STATUS=` text `publishStatus()` sent, and when.
+    var lastStatus: (text: String, sent: ContinuousClock.Instant)?
+    var flushTimer: DispatchSourceTimer?
+    var watchdogTimer: DispatchSourceTimer?
+    var signalSources: [DispatchSourceSignal] = []
+    var stopTimer: DispatchSourceTimer?
+    var reloadFailure: String?
+    var stopContinuation: CheckedContinuation<Void, Never>?
+    /// The Prometheus metrics and their listener, while `metrics_listen` is set (`Daemon+Metrics.swift`).
+    var metrics: SSOWatchMetrics?
+    var metricsServer: MetricsServer?
+
+    /// How long to wait for in-flight requests on SIGTERM before abandoning them.
+    let stopGracePeriod: TimeInterval = 3
+    /// How long a state change that carries no event may wait before it is written.
+    let flushDelay: TimeInterval = 5
+    /// How long past its own deadline a poll or delivery attempt may run before it is overdue
+    /// (docs/MONITORING.md): the deadline should always end it first, so this only catches a stuck one.
+    var overdueMargin: TimeInterval = 5
+
+    /// Loads the configuration and the state file. Nothing is scheduled until `run()`.
+    /// - Throws: `DaemonStartError` (exit 78): an invalid configuration or a state file written
+    ///   by a newer version, which is left untouched.
+    public init(dependencies: DaemonDependencies) throws(DaemonStartError) {
+        self.dependencies = dependencies
+        do {
+            configuration = try dependencies.loadConfiguration()
+        } catch let error as ConfigError {
+            throw .configuration(error)
+        } catch {
+            throw .configuration(ConfigError(path: "(configuration)", line: 1, message: "\(error)"))
+        }
+        var logger = dependencies.logger
+        logger.logLevel = configuration.daemon.logLevel.loggerLevel
+        self.logger = logger
+        store = dependencies.makeStateStore(configuration)
+        let loaded: StateFile.LoadResult
+        let leftovers: [String]
+        do {
+            leftovers = try store.acquireLock()
+            loaded = try store.load()
+        } catch {
+            throw .state(error)
+        }
+        for name in leftovers {
+            logger.notice("removed \(name), left by a write a crash interrupted")
+        }
+        state = loaded.document
+        if let report = loaded.report {
+            logger.error("\(report)")
+        }
+        for warning in configuration.warnings {
+            logger.warning("\(warning.description)")
+        }
+    }
+
+    /// Runs until SIGTERM/SIGINT (or `stop()`), then returns with the state written.
+    public func run() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            queue.async {
+                self.stopContinuation = continuation
+                self.start()
+            }
+        }
+    }
+
+    /// Asks the daemon to stop, as SIGTERM does.
+    public func stop() {
+        queue.async { self.beginStop(reason: "stop requested") }
+    }
+
+    /// Re-reads the configuration, as SIGHUP does.
+    public func reload() {
+        queue.async { self.performReload() }
+    }
+
+    // MARK: - Lifecycle (on `queue`)
+
+    private func start() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        lifecycle = .running
+        if dependencies.handleSignals {
+            installSignalHandlers()
+        }
+        applyConfiguration(configuration, isReload: false)
+        applyMetricsConfiguration()
+        startWatchdog()
+        logger.info(
+            "ssowatch \(SSOWatchVersion.string) started",
+            metadata: [
+                "accounts": "\(configuration.accounts.filter(\.enabled).count)",
+                "webhooks": "\(configuration.webhooks.count)", "state_file": "\(configuration.daemon.stateFile)",
+            ])
+        dependencies.notifier.notify("READY=1\n" + SystemdNotifier.statusLine(statusText()))
+        lastStatus = nil
+        pumpDeliveries()
+    }
+
+    func beginStop(reason: String) {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard case .running = lifecycle else { return }
+        let deadline = dependencies.now().addingTimeInterval(stopGracePeriod)
+        lifecycle = .stopping(deadline: deadline)
+        logger.info("stopping (\(reason))")
+        dependencies.notifier.notify("STOPPING=1\n" + SystemdNotifier.statusLine("stopping"))
+        lastStatus = nil
+        for id in accounts.keys {
+            accounts[id]?.timer?.cancel()
+            accounts[id]?.timer = nil
+        }
+        for timer in [budgetTimer, deliveryTimer, flushTimer, saveRetryTimer, syncTimer] { timer?.cancel() }
+        saveRetryTimer = nil
+        syncTimer = nil
+        budgetTimer = nil
+        deliveryTimer = nil
+        flushTimer = nil
+        waiting.removeAll()
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + stopGracePeriod)
+        timer.setEventHandler { [unowned self] in self.finishStop(abandon: true) }
+        timer.resume()
+        stopTimer = timer
+        finishStopIfIdle()
+    }
+
+    /// Completes a stop once no request is in flight.
+    func finishStopIfIdle() {
+        guard case .stopping = lifecycle, pollsInFlight == 0, deliveriesInFlight.isEmpty else { return }
+        finishStop(abandon: false)
+    }
+
+    private func finishStop(abandon: Bool) {
+        guard case .stopping = lifecycle else { return }
+        if abandon {
+            let count = pollsInFlight + deliveriesInFlight.count
+            logger.warning("abandoning \(count) request(s) still in flight; undelivered events stay queued")
+            for task in pollTasks.values { task.cancel() }
+            for delivery in deliveriesInFlight.values { delivery.task.cancel() }
+        }
+        for runtime in accounts.values { runtime.poll?.watch.cancel() }
+        for delivery in deliveriesInFlight.values { delivery.request.watch.cancel() }
+        lifecycle = .stopped
+        stopTimer?.cancel()
+        watchdogTimer?.cancel()
+        for source in signalSources { source.cancel() }
+        signalSources.removeAll()
+        stopMetrics()
+        // A clean stop leaves the whole state in the state file and an empty journal.
+        saveState(whole: true)
+        logger.info("stopped", metadata: ["outbox": "\(state.outbox.count)"])
+        stopContinuation?.resume()
+        stopContinuation = nil
+    }
+
+    private func installSignalHandlers() {
+        for signalNumber in [SIGHUP, SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: queue)
+            source.setEventHandler { [unowned self] in
+                switch signalNumber {
+                case SIGHUP: self.performReload()
+                case SIGTERM: self.beginStop(reason: "SIGTERM")
+                default: self.beginStop(reason: "SIGINT")
+                }
+            }
+            source.resume()
+            signalSources.append(source)
+        }
+        #if DEBUG
+            // A test hook, compiled only into debug builds (the ones the tests run): SIGUSR1 blocks the
+            // scheduler queue for good, as a deadlock would, so tests can check that the watchdog pings stop.
+            if ProcessInfo.processInfo.environment["SSOWATCH_TEST_HANG_ON_SIGUSR1"] == "1" {
+                signal(SIGUSR1, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: SIGUSR1, queue: queue)
+                source.setEventHandler { [unowned self] in
+                    self.logger.warning(
+                        "SIGUSR1 with SSOWATCH_TEST_HANG_ON_SIGUSR1=1: blocking the scheduler (test hook)")
+                    while true { sleep(3600) }
+                }
+                source.resume()
+                signalSources.append(source)
+            }
+        #endif
+    }
+
+    /// A one-shot timer on the scheduler queue.
+    func makeTimer(after delay: TimeInterval, leeway: DispatchTimeInterval, _ handler: @escaping () -> Void)
+        -> DispatchSourceTimer
+    {
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + max(0, delay), leeway: leeway)
+        timer.setEventHandler(handler: handler)
+        timer.resume()
+        return timer
+    }
+
+    /// Starts watching a request that should end within `bound` seconds; `overdue` runs on the queue if
+    /// it has not ended `overdueMargin` later.
+    func watchRequest(bound: TimeInterval, _ overdue: @escaping (Int) -> Void) -> RequestInFlight {
+        let id = nextRequestID
+        nextRequestID += 1
+        let watch = makeTimer(after: bound + overdueMargin, leeway: .milliseconds(100)) { overdue(id) }
+        return RequestInFlight(id: id, started: dependencies.now(), watch: watch)
+    }
+
+    /// `WATCHDOG=1` at half of `WATCHDOG_USEC`, from this queue: a blocked scheduler stops the pings.
+    private func startWatchdog() {
+        guard let timeout = dependencies.notifier.watchdogTimeout() else { return }
+        let period = timeout / 2
+        let timer = DispatchSource.makeTimerSource(queue: queue)
+        timer.schedule(deadline: .now() + period, repeating: period, leeway: .milliseconds(Int(period * 50)))
+        timer.setEventHandler { [unowned self] in self.dependencies.notifier.notify("WATCHDOG=1") }
+        timer.resume()
+        watchdogTimer = timer
+        logger.debug("watchdog enabled", metadata: ["interval": "\(formatSeconds(period))"])
+    }
+
+    // MARK: - Reload
+
+    func performReload() {
+        dispatchPrecondition(condition: .onQueue(queue))
+        guard case .running = lifecycle else { return }
+        dependencies.notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())")
+        do {
+            let newConfiguration = try dependencies.loadConfiguration()
+            if newConfiguration.daemon.stateFile != configuration.daemon.stateFile {
+                let newStore = dependencies.makeStateStore(newConfiguration)
+                _ = try newStore.acquireLock()
+                saveState()
+                store = newStore
+                markDirty()
+            }
+            configuration = newConfiguration
+            logger.logLevel = newConfiguration.daemon.logLevel.loggerLevel
+            for warning in newConfiguration.warnings {
+                logger.warning("\(warning.description)")
+            }
+            reloadFailure = nil
+            applyConfiguration(newConfiguration, isReload: true)
+            applyMetricsConfiguration()
+            logger.info("configuration reloaded", metadata: ["path": "\(newConfiguration.path)"])
+        } catch {
+            let message = (error as? ConfigError)?.description ?? "\(error)"
+            reloadFailure = message
+            logger.error("reload failed, running the previous configuration: \(message)")
+        }
+        dependencies.notifier.notify("READY=1\n" + SystemdNotifier.statusLine(statusText()))
+        lastStatus = nil
+        pumpDeliveries()
+    }
+
+    /// The `STATUS=` text: the poll summary, prefixed by a failed reload while there is one.
+    func statusText() -> String {
+        if statusTally == nil { statusTally = StatusTally(state: state, configuration: configuration) }
+        var summary = statusTally?.render(state: state, configuration: configuration) ?? ""
+        if health.lastError != nil {
+            let count = undurableEvents.count
+            let held = count == 0 ? "" : " (\(count) notification\(count == 1 ? "" : "s") held)"
+            summary = "state not saved\(held): \(StatusLine.shorten(saveFailureReason)); \(summary)"
+        }
+        guard let reloadFailure else { return summary }
+        return "reload failed: \(reloadFailure); running the previous configuration; \(summary)"
+    }
+
+    /// Sends `STATUS=` after a poll or delivery. An unchanged line is sent again at most once a second:
+    /// systemd already shows it, and each datagram costs a socket of its own (`sd_notify`), which with
+    /// thousands of accounts was a quarter of the daemon's system calls (BENCHMARKS.md).
+    func publishStatus() {
+        let text = statusText()
+        let now = ContinuousClock.now
+        if text == lastStatus?.text, let sent = lastStatus?.sent, now - sent < .seconds(1) { return }
+        lastStatus = (text, now)
+        dependencies.notifier.notify(SystemdNotifier.statusLine(text))
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import SSOWatchCloudflare
+import SSOWatchConfig
+import SSOWatchHTTP
+import SSOWatchModel
+import SSOWatchNotify
+import SSOWatchState
+
+/// `ssowatch poll`: every enabled account polled once, concurrently within
+/// `max_concurrent_requests`, with no state read or written.
+public enum PollOnce {
+    /// One account's answer.
+    public struct AccountResult: Sendable {
+        public var account: AccountConfig
+        public var outcome: Result<ConnectorList, CloudflareAPIError>
+    }
+
+    /// Polls every enabled account; results come back in configuration order.
+    public static func run(configuration: Configuration, transport: any HTTPTransport) async -> [AccountResult] {
+        let accounts = configuration.accounts.filter(\.enabled)
+        let limit = max(1, configuration.daemon.maxConcurrentRequests)
+        var results = [AccountResult?](repeating: nil, count: accounts.count)
+        await withTaskGroup(of: (Int, AccountResult).self) { group in
+            var next = 0
+            func addNext() {
+                guard next < accounts.count else { return }
+                let index = next
+                let account = accounts[index]
+                next += 1
+                group.addTask {
+                    let client = CloudflareClient(
+                        baseURL: configuration.daemon.apiBaseURL, token: account.token, transport: transport,
+                        timeout: configuration.daemon.requestTimeout)
+                    do throws(CloudflareAPIError) {
+                        let list = try await client.listConnectors(accountID: account.accountID)
+                        return (index, AccountResult(account: account, outcome: .success(list)))
+                    } catch {
+                        return (index, AccountResult(account: account, outcome: .failure(error)))
+                    }
+                }
+            }
+            for _ in 0..<min(limit, accounts.count) { addNext() }
+            for await (index, result) in group {
+                results[index] = result
+                addNext()
+            }
+        }
+        return results.compactMap { $0 }
+    }
+
+    /// `{"accounts": [{"name", "account_id", "connectors": [...raw result...] | null, "error": … | null}]}`.
+    public static func json(_ results: [AccountResult]) -> String {
+        let accounts: [[String: Any]] = results.map { result in
+            var object: [String: Any] = ["name": result.account.name, "account_id": result.account.accountID]
+            switch result.outcome {
+            case .success(let list):
+                object["connectors"] =
+                    (try? JSONSerialization.jsonObject(with: Data(list.rawResult.utf8))) ?? NSNull()
+                object["error"] = NSNull()
+            case .failure(let error):
+                object["connectors"] = NSNull()
+                object["error"] = error.description
+            }
+            return object
+        }
+        let options: JSONSerialization.WritingOptions = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let data = (try? JSONSerialization.data(withJSONObject: ["accounts": accounts], options: options)) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+}

@@ -1,0 +1,258 @@
+import Foundation
+import SSOWatchConfig
+import SSOWatchModel
+
+// The on-disk format (docs/STATE.md). Key names are snake_case and stable: renaming a property must not
+// rename its key. Dates are JSON numbers (see `StateCoding`).
+
+/// Everything the daemon remembers between runs: per-account connector state, the outbox of
+/// undelivered notifications, and per-webhook delivery health.
+public struct StateDocument: Sendable, Equatable, Codable {
+    /// The format version this build writes and understands.
+    public static let currentVersion = 1
+
+    /// The format version of this document.
+    public var version: Int
+    /// Per-account state keyed by Cloudflare account id, so renaming an account keeps its state.
+    public var accounts: [String: AccountState]
+    /// Undelivered (event, webhook) pairs, in the order they were detected.
+    public var outbox: [OutboxEntry]
+    /// Delivery health keyed by webhook name.
+    public var webhooks: [String: WebhookDeliveryState]
+    /// Which journal (`STATE_FILE.journal`, see `StateJournal`) continues this file: a random number drawn
+    /// each time the file is written whole; 0 in files written before the journal existed.
+    public var journalGeneration: Int
+    /// The outbox's changes since the last save (not stored: the journal records them). Every change to
+    /// `outbox` goes through the methods that keep it.
+    public var outboxLog = OutboxLog()
+
+    /// Creates a document; the default is a fresh, empty one.
+    public init(
+        version: Int = StateDocument.currentVersion, accounts: [String: AccountState] = [:],
+        outbox: [OutboxEntry] = [], webhooks: [String: WebhookDeliveryState] = [:], journalGeneration: Int = 0
+    ) {
+        self.version = version
+        self.accounts = accounts
+        self.outbox = outbox
+        self.webhooks = webhooks
+        self.journalGeneration = journalGeneration
+    }
+
+    /// Equal when they hold the same state; `journalGeneration` only says which journal file continues
+    /// the state file and is left out.
+    public static func == (lhs: StateDocument, rhs: StateDocument) -> Bool {
+        lhs.version == rhs.version && lhs.accounts == rhs.accounts && lhs.outbox == rhs.outbox
+            && lhs.webhooks == rhs.webhooks
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        version = try c.decode(Int.self, forKey: .version)
+        accounts = try c.decode([String: AccountState].self, forKey: .accounts)
+        outbox = try c.decode([OutboxEntry].self, forKey: .outbox)
+        webhooks = try c.decode([String: WebhookDeliveryState].self, forKey: .webhooks)
+        journalGeneration = try c.decodeIfPresent(Int.self, forKey: .journalGeneration) ?? 0
+    }
+
+    /// The stored state of a configured account, or a fresh one (not yet baselined).
+    public func accountState(for account: AccountConfig) -> AccountState {
+        var state = accounts[account.accountID] ?? AccountState(accountID: account.accountID, name: account.name)
+        state.name = account.name
+        return state
+    }
+
+    /// Records the outcome of one successful poll and its notifications together, so that one
+    /// atomic save stores both (docs/MONITORING.md: an event is never lost nor made twice by a crash).
+    public mutating func record(_ result: TransitionResult, enqueue entries: [OutboxEntry]) {
+        accounts[result.state.accountID] = result.state
+        outbox.append(contentsOf: entries)
+        outboxLog.add(entries)
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case version, accounts, outbox, webhooks
+        case journalGeneration = "journal_generation"
+    }
+}
+
+/// What ssowatch knows about one Cloudflare account.
+public struct AccountState: Sendable, Equatable, Codable {
+    /// The Cloudflare account id.
+    public var accountID: String
+    /// The name the account had in the configuration when it was last polled.
+    public var name: String
+    /// Whether the first successful poll (the silent baseline) has happened.
+    public var baselineDone: Bool
+    /// When the account was last polled, successfully or not.
+    public var lastPoll: Date?
+    /// When the account was last polled successfully.
+    public var lastSuccess: Date?
+    /// One line describing the latest failed poll; `nil` after a success.
+    public var lastError: String?
+    /// Failed polls since the last success.
+    public var consecutiveFailures: Int
+    /// Whether the account's latest poll outlived its bound and was cancelled (docs/MONITORING.md);
+    /// cleared when a later poll ends, well or not. Absent from files written before it existed.
+    public var overdue: Bool
+    /// Connectors keyed by connector id.
+    public var connectors: [String: ConnectorState]
+
+    /// Creates an account state; the defaults describe an account never polled.
+    public init(
+        accountID: String, name: String, baselineDone: Bool = false, lastPoll: Date? = nil,
+        lastSuccess: Date? = nil, lastError: String? = nil, consecutiveFailures: Int = 0, overdue: Bool = false,
+        connectors: [String: ConnectorState] = [:]
+    ) {
+        self.overdue = overdue
+        self.accountID = accountID
+        self.name = name
+        self.baselineDone = baselineDone
+        self.lastPoll = lastPoll
+        self.lastSuccess = lastSuccess
+        self.lastError = lastError
+        self.consecutiveFailures = consecutiveFailures
+        self.connectors = connectors
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, connectors
+        case accountID = "account_id"
+        case baselineDone = "baseline_done"
+        case lastPoll = "last_poll"
+        case lastSuccess = "last_success"
+        case lastError = "last_error"
+        case consecutiveFailures = "consecutive_failures"
+        case overdue
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.container(keyedBy: CodingKeys.self)
+        accountID = try container.decode(String.self, forKey: .accountID)
+        name = try container.decode(String.self, forKey: .name)
+        baselineDone = try container.decode(Bool.self, forKey: .baselineDone)
+        lastPoll = try container.decodeIfPresent(Date.self, forKey: .lastPoll)
+        lastSuccess = try container.decodeIfPresent(Date.self, forKey: .lastSuccess)
+        lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
+        consecutiveFailures = try container.decode(Int.self, forKey: .consecutiveFailures)
+        overdue = try container.decodeIfPresent(Bool.self, forKey: .overdue) ?? false
+        connectors = try container.decode([String: ConnectorState].self, forKey: .connectors)
+    }
+}
+
+/// What ssowatch knows about one connector.
+public struct ConnectorState: Sendable, Equatable, Codable {
+    /// The connector id.
+    public var id: String
+    /// The email domain, when Cloudflare ever reported one.
+    public var emailDomain: String?
+    /// Whether SSO is enforced, when known.
+    public var enabled: Bool?
+    /// The last **known** status (one of the four); an unknown or missing status never replaces it.
+    public var status: VerificationStatus?
+    /// The status string exactly as last received (`nil` when the latest answer had none).
+    public var rawStatus: String?
+    /// Since when the connector has been in `status` (first sighting while no status is known).
+    public var statusSince: Date
+    /// When a successful poll last listed the connector.
+    public var lastSeen: Date
+    /// Consecutive successful polls the connector was absent from.
+    public var missingCount: Int
+    /// Whether the current `pending`/`awaiting` episode has had its `stuck` event.
+    public var stuckNotified: Bool
+    /// The whole TXT record value, when Cloudflare gave one.
+    public var verificationCode: String?
+    /// The latest known-status transitions, oldest first, at most `ConnectorState.historyLimit`.
+    public var history: [TransitionRecord]
+
+    /// How many transitions `history` keeps.
+    public static let historyLimit = 20
+
+    /// Creates a connector state.
+    public init(
+        id: String, emailDomain: String? = nil, enabled: Bool? = nil, status: VerificationStatus? = nil,
+        rawStatus: String? = nil, statusSince: Date, lastSeen: Date, missingCount: Int = 0,
+        stuckNotified: Bool = false, verificationCode: String? = nil, history: [TransitionRecord] = []
+    ) {
+        self.id = id
+        self.emailDomain = emailDomain
+        self.enabled = enabled
+        self.status = status
+        self.rawStatus = rawStatus
+        self.statusSince = statusSince
+        self.lastSeen = lastSeen
+        self.missingCount = missingCount
+        self.stuckNotified = stuckNotified
+        self.verificationCode = verificationCode
+        self.history = history
+    }
+
+    /// The status as shown to people: the latest raw status, or `unknown` when missing.
+    public var displayStatus: String { rawStatus ?? "unknown" }
+
+    /// Appends a transition, keeping only the latest `historyLimit`.
+    public mutating func appendHistory(_ record: TransitionRecord) {
+        history.append(record)
+        if history.count > Self.historyLimit {
+            history.removeFirst(history.count - Self.historyLimit)
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, enabled, status, history
+        case emailDomain = "email_domain"
+        case rawStatus = "raw_status"
+        case statusSince = "status_since"
+        case lastSeen = "last_seen"
+        case missingCount = "missing_count"
+        case stuckNotified = "stuck_notified"
+        case verificationCode = "verification_code"
+    }
+}
+
+/// One change of a connector's known status.
+public struct TransitionRecord: Sendable, Equatable, Codable {
+    /// When it was detected.
+    public var at: Date
+    /// The previous known status (`nil` for the first known status).
+    public var from: VerificationStatus?
+    /// The new known status.
+    public var to: VerificationStatus
+    /// The event announced for it, if any (the baseline records silently).
+    public var eventID: String?
+
+    /// Creates a record.
+    public init(at: Date, from: VerificationStatus?, to: VerificationStatus, eventID: String?) {
+        self.at = at
+        self.from = from
+        self.to = to
+        self.eventID = eventID
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case at, from, to
+        case eventID = "event_id"
+    }
+}
+
+/// How deliveries to one webhook are going.
+public struct WebhookDeliveryState: Sendable, Equatable, Codable {
+    /// One line describing the latest failed delivery; `nil` after a success.
+    public var lastError: String?
+    /// Whether the oldest queued event is being retried or failed permanently.
+    public var failing: Bool
+    /// When a delivery last succeeded.
+    public var lastSuccess: Date?
+
+    /// Creates a delivery state; the default is a healthy webhook with no history.
+    public init(lastError: String? = nil, failing: Bool = false, lastSuccess: Date? = nil) {
+        self.lastError = lastError
+        self.failing = failing
+        self.lastSuccess = lastSuccess
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case failing
+        case lastError = "last_error"
+        case lastSuccess = "last_success"
+    }
+}

@@ -1,0 +1,68 @@
+import SSOWatchConfig
+/// Why the state file could not be read or written. Each message names the file, the operating
+/// system's reason, and what the operator can do about it.
+public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The file was written by a newer ssowatch; it is left untouched (exit status 78).
+    case newerVersion(found: Int, supported: Int, path: String)
+    /// The file exists but could not be read.
+    case readFailed(path: String, reason: String)
+    /// The file is corrupt and could not be renamed out of the way.
+    case moveAsideFailed(path: String, destination: String, reason: String)
+    /// The document could not be serialized (a bug, not an operator problem).
+    case encodingFailed(path: String, reason: String)
+    /// A step of the atomic write failed; `step` says which (create, write, fsync, rename, ...).
+    case writeFailed(path: String, step: String, reason: String)
+    /// Another process holds the state file's lock (exit status 75); `pid` is what its lock file says.
+    case locked(path: String, lockPath: String, pid: Int?)
+    /// The lock file could not be created or locked.
+    case lockFailed(path: String, lockPath: String, reason: String)
+
+    /// The file concerned.
+    public var path: String {
+        switch self {
+        case .newerVersion(_, _, let path), .readFailed(let path, _), .moveAsideFailed(let path, _, _),
+            .encodingFailed(let path, _), .writeFailed(let path, _, _), .locked(let path, _, _),
+            .lockFailed(let path, _, _):
+            return path
+        }
+    }
+
+    /// The operating system's reason alone, for one-line summaries (`No space left on device (errno 28)`).
+    public var shortReason: String {
+        switch self {
+        case .writeFailed(_, _, let reason), .readFailed(_, let reason), .lockFailed(_, _, let reason),
+            .moveAsideFailed(_, _, let reason), .encodingFailed(_, let reason):
+            return reason
+        case .newerVersion, .locked:
+            return description
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .newerVersion(let found, let supported, let path):
+            return "\(path): the state file was written by a newer version of ssowatch (format version \(found); "
+                + "this version understands up to \(supported)). It was left untouched. Upgrade ssowatch, or move "
+                + "the file aside to start afresh (connectors are then re-baselined silently and queued "
+                + "notifications are lost)."
+        case .readFailed(let path, let reason):
+            return "cannot read the state file \(path): \(reason). Check that the service user can read the "
+                + "file and its directory."
+        case .moveAsideFailed(let path, let destination, let reason):
+            return "\(path): the state file is corrupt and could not be moved aside to \(destination): \(reason). "
+                + "Check that its directory is writable, or move the file away yourself."
+        case .encodingFailed(let path, let reason):
+            return "cannot encode the state for \(path): \(reason). This is a bug in ssowatch; please report it."
+        case .writeFailed(let path, let step, let reason):
+            return "cannot write the state file \(path) (\(step)): \(reason). Check that the directory exists and "
+                + "is writable by the service user and that the file system is not full or read-only."
+        case .locked(let path, let lockPath, let pid):
+            let owner = pid.map { "process \($0)" } ?? "another process"
+            return "the state file \(path) is in use by \(owner) (it holds \(lockPath)): another ssowatch run is "
+                + "already watching with this state. Stop it first, or give this one its own state_file."
+        case .lockFailed(let path, let lockPath, let reason):
+            return "cannot lock the state file \(path) through \(lockPath): \(reason). Check that the directory is "
+                + "writable by the service user."
+        }
+    }
+}
