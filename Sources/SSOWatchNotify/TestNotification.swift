@@ -21,32 +21,14 @@ public enum TestNotification {
             message:
                 "Test notification from ssowatch on \(host): this webhook will receive SSO domain verification alerts.",
             at: now)
-        let requests = Renderers.renderer(for: webhook.type).render(
-            message, context: RenderContext(webhook: webhook, now: now))
+        let sender = WebhookSender(transport: transport)
+        let answer = await sender.send(sender.render(message, for: webhook), to: webhook)
         let prefix = "\(webhook.name) (\(webhook.type.rawValue), \(webhook.host)): "
-        for request in requests {
-            let spec = HTTPRequestSpec(
-                method: request.method, url: webhook.url.value,
-                headers: request.headers.map { (name: $0.name, value: $0.value) }, body: request.body,
-                timeout: webhook.timeout)
-            do {
-                let response = try await transport.send(spec)
-                let outcome = ResponseClassifier.classify(
-                    type: webhook.type, status: response.status, headers: response.headers.map { ($0.name, $0.value) },
-                    body: response.body, now: Date())
-                let reply = replySnippet(response.body)
-                guard outcome == .delivered else {
-                    return Result(
-                        delivered: false, line: prefix + "FAILED: \(describe(outcome))")
-                }
-                return Result(
-                    delivered: true,
-                    line: prefix + "delivered, HTTP \(response.status)\(reply.isEmpty ? "" : ": \(reply)")")
-            } catch {
-                return Result(delivered: false, line: prefix + "FAILED: \(error.description)")
-            }
+        guard answer.outcome == .delivered, let status = answer.status else {
+            return Result(delivered: false, line: prefix + "FAILED: \(describe(answer.outcome))")
         }
-        return Result(delivered: false, line: prefix + "FAILED: nothing to send")
+        let reply = replySnippet(answer.body)
+        return Result(delivered: true, line: prefix + "delivered, HTTP \(status)\(reply.isEmpty ? "" : ": \(reply)")")
     }
 
     private static func describe(_ outcome: DeliveryOutcome) -> String {

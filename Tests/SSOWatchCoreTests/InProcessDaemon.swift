@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Synchronization
+import Testing
 
 @testable import SSOWatchCloudflare
 @testable import SSOWatchConfig
@@ -22,12 +23,15 @@ final class InProcessDaemon: Sendable {
     let notifier = RecordingNotifier()
     let log = RecordingLog()
     let daemon: Daemon
+    let clock: any SchedulerClock
     private let lines: LockedLines
     private let runTask: Mutex<Task<Void, Never>?> = Mutex(nil)
 
-    /// A daemon on `lines` (an INI file), polling through `transport`.
-    init(_ lines: [String], transport: ScriptedTransport) throws {
+    /// A daemon on `lines` (an INI file), polling through `transport`, on `clock` (the system's by default;
+    /// a `ManualClock` makes time move only through `tick`). Jitter draws are the middle of their range.
+    init(_ lines: [String], transport: ScriptedTransport, clock: any SchedulerClock = DispatchSchedulerClock()) throws {
         self.transport = transport
+        self.clock = clock
         let lines = LockedLines(lines)
         self.lines = lines
         let store = self.store
@@ -39,17 +43,21 @@ final class InProcessDaemon: Sendable {
                 try ConfigLoader(environment: [:], fileSystem: InMemoryConfigFileSystem()).parse(
                     text: lines.value.joined(separator: "\n") + "\n", path: "/etc/ssowatch/ssowatch.ini")
             },
-            makeStateStore: { _ in store }, handleSignals: false)
+            makeStateStore: { _ in store }, clock: clock, random: { 0.5 }, handleSignals: false)
         daemon = try Daemon(dependencies: dependencies)
     }
 
-    /// `[daemon]` settings for fast tests, one account and a `generic` webhook for every event.
+    /// `[daemon]` settings for fast tests (each of `daemon` replaces the default of its key), one account
+    /// and a `generic` webhook for every event.
     static func lines(daemon: [String] = [], account: [String] = []) -> [String] {
-        [
-            "[daemon]", "poll_interval = 1s", "jitter = 0", "request_timeout = 1s", "log_level = debug",
+        let defaults = [
+            "poll_interval = 1s", "jitter = 0", "request_timeout = 1s", "log_level = debug",
             "state_file = /unused/state.json",
         ]
-            + daemon + ["[account \"prod\"]", "account_id = \(accountID)", "api_token = \(token)"] + account
+        let key = { (line: String) in line.split(separator: "=").first?.trimmingCharacters(in: .whitespaces) }
+        let overridden = Set(daemon.compactMap(key))
+        return ["[daemon]"] + defaults.filter { !overridden.contains(key($0) ?? "") } + daemon
+            + ["[account \"prod\"]", "account_id = \(accountID)", "api_token = \(token)"] + account
             + ["[webhook \"audit\"]", "type = generic", "url = \(webhookURL)", "events = all", "timeout = 1s"]
     }
 
@@ -69,9 +77,27 @@ final class InProcessDaemon: Sendable {
         daemon.queue.sync { daemon.performReload() }
     }
 
-    /// Stops the daemon and waits for `run()` to return.
+    /// Whether the daemon has started (its timers are armed) and not begun to stop.
+    var isRunning: Bool {
+        inspect { daemon in
+            if case .running = daemon.lifecycle { return true }
+            return false
+        }
+    }
+
+    /// Stops the daemon and waits for `run()` to return. On a `ManualClock`, time moves on a second at a
+    /// time meanwhile, so a stop that waits for its grace period ends.
     func stop() async {
         daemon.stop()
+        if let manual = clock as? ManualClock {
+            while inspect({ daemon in
+                if case .stopped = daemon.lifecycle { return false }
+                return true
+            }) {
+                manual.advance(by: 1)
+                try? await Task.sleep(for: .milliseconds(5))
+            }
+        }
         await runTask.withLock { $0 }?.value
     }
 
@@ -83,27 +109,52 @@ final class InProcessDaemon: Sendable {
     /// The daemon's in-memory account state.
     var account: AccountState? { inspect { $0.state.accounts[Self.accountID] } }
 
-    /// Waits until `condition` holds, checking every 20 ms; fails with `what` after `timeout`.
+    /// Waits until `condition` holds, checking every `interval`; fails with `what` after `timeout`.
     func waitUntil(
-        _ what: String, timeout: Duration = .seconds(30), _ condition: @Sendable () -> Bool
+        _ what: String, timeout: Duration = .seconds(30), every interval: Duration = .milliseconds(20),
+        _ condition: @Sendable () -> Bool
     ) async throws {
         let deadline = ContinuousClock.now + timeout
         while !condition() {
             guard ContinuousClock.now < deadline else {
                 throw WaitTimeout(what: what + "; log:\n" + log.all.suffix(30).joined(separator: "\n"))
             }
-            try await Task.sleep(for: .milliseconds(20))
+            try await Task.sleep(for: interval)
         }
+    }
+
+    /// The scheduler's tick, with a `ManualClock`: moves it by `seconds`, running every timer due on the
+    /// way, and returns once the requests those timers started were answered and handled and no timer is
+    /// due at the new time. A request the transport holds is not waited for.
+    func tick(_ clock: ManualClock, by seconds: TimeInterval = 0) async throws {
+        clock.advance(by: seconds)
+        while true {
+            // Every request in flight is held by the transport; the others were answered and handled.
+            try await waitUntil("the requests of this tick answered", every: .milliseconds(1)) {
+                inspect { $0.pollsInFlight + $0.deliveriesInFlight.count } == transport.heldCount
+            }
+            guard let next = clock.nextDeadline, next <= clock.now() else { return }
+            clock.advance(by: 0)
+        }
+    }
+
+    /// Moves a `ManualClock` to its next timer and runs the scheduler's tick there; returns the new time.
+    @discardableResult
+    func tickToNextTimer(_ clock: ManualClock) async throws -> Date {
+        let next = try #require(clock.nextDeadline, "no timer armed")
+        try await tick(clock, by: max(0, next.timeIntervalSince(clock.now())))
+        return clock.now()
     }
 
     /// Runs `body` with a started daemon, and stops it (and opens every gate) afterwards.
     static func with(
-        _ lines: [String], transport: ScriptedTransport, overdueMargin: TimeInterval = 60,
-        _ body: (InProcessDaemon) async throws -> Void
+        _ lines: [String], transport: ScriptedTransport, clock: any SchedulerClock = DispatchSchedulerClock(),
+        overdueMargin: TimeInterval = 60, _ body: (InProcessDaemon) async throws -> Void
     ) async throws {
-        let rig = try InProcessDaemon(lines, transport: transport)
+        let rig = try InProcessDaemon(lines, transport: transport, clock: clock)
         rig.start(overdueMargin: overdueMargin)
         do {
+            try await rig.waitUntil("the daemon started") { rig.isRunning }
             try await body(rig)
         } catch {
             transport.openAllGates()
@@ -148,6 +199,8 @@ final class ScriptedTransport: HTTPTransport {
     private struct State {
         var requests: [HTTPRequestSpec] = []
         var gates: [Gate] = []
+        /// Requests waiting at a gate now.
+        var held = 0
         var decide: @Sendable (HTTPRequestSpec, Int) -> Step
     }
 
@@ -160,6 +213,9 @@ final class ScriptedTransport: HTTPTransport {
 
     /// Every request received so far, oldest first.
     var requests: [HTTPRequestSpec] { state.withLock { $0.requests } }
+
+    /// How many requests wait at a closed gate now, not counting those the daemon gave up on.
+    var heldCount: Int { state.withLock { $0.held } }
 
     /// The requests to Cloudflare (polls).
     var polls: [HTTPRequestSpec] { requests.filter { $0.url.contains("/sso_connectors") } }
@@ -184,7 +240,19 @@ final class ScriptedTransport: HTTPTransport {
         case .answer(let answer):
             return try answer.get()
         case .hold(let gate, let answer):
-            await gate.wait()
+            // Counted as held until the gate opens or the daemon gives up on it (cancels its task), which
+            // it does when it declares the request overdue; the request keeps waiting either way.
+            let counted = HeldMark()
+            state.withLock { $0.held += 1 }
+            let release: @Sendable () -> Void = { [self] in
+                if counted.clear() { self.state.withLock { $0.held -= 1 } }
+            }
+            await withTaskCancellationHandler {
+                await gate.wait()
+            } onCancel: {
+                release()
+            }
+            release()
             return try answer.get()
         }
     }
@@ -205,6 +273,19 @@ final class ScriptedTransport: HTTPTransport {
     /// A plain answer with `status` and no body.
     static func status(_ status: Int) -> Answer {
         .success(HTTPResponseSpec(status: status))
+    }
+}
+
+/// Whether a held request still counts as held: cleared once.
+final class HeldMark: Sendable {
+    private let set = Mutex(true)
+
+    /// Clears the mark; `true` the first time only.
+    func clear() -> Bool {
+        set.withLock { value in
+            defer { value = false }
+            return value
+        }
     }
 }
 

@@ -85,18 +85,15 @@ extension Daemon {
     }
 
     private func startDelivery(to webhook: WebhookConfig, entries: [OutboxEntry]) {
-        let now = dependencies.now()
-        let message = OutgoingMessage.events(entries.map(\.event))
-        let requests = Renderers.renderer(for: webhook.type).render(
-            message, context: RenderContext(webhook: webhook, now: now))
-        let transport = dependencies.transport
+        let sender = WebhookSender(transport: dependencies.transport, now: dependencies.now)
+        let requests = sender.render(.events(entries.map(\.event)), for: webhook)
         // Each request of the message has the webhook's timeout.
         let request = watchRequest(bound: webhook.timeout * Double(max(1, requests.count))) { [unowned self] id in
             self.deliveryOverdue(webhook.name, requestID: id)
         }
         let requestID = request.id
         let task = Task {
-            let outcome = await Self.send(requests, to: webhook, transport: transport)
+            let outcome = await sender.send(requests, to: webhook).outcome
             self.queue.async {
                 self.finishDelivery(to: webhook.name, requestID: requestID, outcome: outcome)
             }
@@ -118,29 +115,6 @@ extension Daemon {
             + "\(formatSeconds(delivery.webhook.timeout))); cancelled"
         logger.error("\(reason)", metadata: ["webhook": "\(webhookName)", "host": "\(delivery.webhook.host)"])
         finishDelivery(to: webhookName, requestID: requestID, outcome: .transient(reason: reason))
-    }
-
-    /// Sends the requests of one message in order; the first one that does not succeed decides.
-    static func send(_ requests: [RenderedRequest], to webhook: WebhookConfig, transport: any HTTPTransport) async
-        -> DeliveryOutcome
-    {
-        for request in requests {
-            let spec = HTTPRequestSpec(
-                method: request.method, url: webhook.url.value,
-                headers: request.headers.map { (name: $0.name, value: $0.value) }, body: request.body,
-                timeout: webhook.timeout)
-            let outcome: DeliveryOutcome
-            do {
-                let response = try await transport.send(spec)
-                outcome = ResponseClassifier.classify(
-                    type: webhook.type, status: response.status, headers: response.headers.map { ($0.name, $0.value) },
-                    body: response.body, now: Date())
-            } catch {
-                outcome = .transient(reason: error.description)
-            }
-            guard outcome == .delivered else { return outcome }
-        }
-        return .delivered
     }
 
     private func finishDelivery(to webhookName: String, requestID: Int, outcome: DeliveryOutcome) {

@@ -17,7 +17,10 @@ public struct DaemonDependencies: Sendable {
     public var loadConfiguration: @Sendable () throws -> Configuration
     /// Where state lives; made from the configuration's `state_file`.
     public var makeStateStore: @Sendable (Configuration) -> any StateStore
-    public var now: @Sendable () -> Date
+    /// The date and the timers every scheduling decision uses (`SchedulerClock`).
+    public var clock: any SchedulerClock
+    /// The clock's date.
+    public var now: @Sendable () -> Date { { [clock] in clock.now() } }
     /// A random number in `0..<1`, for jitter.
     public var random: @Sendable () -> Double
     /// Whether to install SIGHUP/SIGTERM/SIGINT handlers (the demo runs inside another program).
@@ -30,7 +33,7 @@ public struct DaemonDependencies: Sendable {
         makeStateStore: @escaping @Sendable (Configuration) -> any StateStore = {
             JournaledStateFile(path: $0.daemon.stateFile)
         },
-        now: @escaping @Sendable () -> Date = { Date() },
+        clock: any SchedulerClock = DispatchSchedulerClock(),
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, handleSignals: Bool = true
     ) {
         self.transport = transport
@@ -38,7 +41,7 @@ public struct DaemonDependencies: Sendable {
         self.logger = logger
         self.loadConfiguration = loadConfiguration
         self.makeStateStore = makeStateStore
-        self.now = now
+        self.clock = clock
         self.random = random
         self.handleSignals = handleSignals
     }
@@ -82,7 +85,7 @@ public final class Daemon: @unchecked Sendable {
     /// Per-account scheduling state.
     struct AccountRuntime {
         var config: AccountConfig
-        var timer: DispatchSourceTimer?
+        var timer: (any SchedulerTimer)?
         var waitingForSlot = false
         /// The account's poll in flight. An answer whose request id is not this one's is stale (the
         /// account was disabled and re-enabled meanwhile, or the poll was declared overdue) and is discarded.
@@ -95,7 +98,7 @@ public final class Daemon: @unchecked Sendable {
         /// Unique for the daemon's lifetime (`nextRequestID`).
         let id: Int
         let started: Date
-        let watch: DispatchSourceTimer
+        let watch: any SchedulerTimer
     }
 
     /// A delivery attempt in flight to one webhook.
@@ -123,10 +126,10 @@ public final class Daemon: @unchecked Sendable {
     var pollsInFlight: Int { pollTasks.count }
     var nextRequestID = 0
     var budgets: [String: TokenBudget] = [:]
-    var budgetTimer: DispatchSourceTimer?
+    var budgetTimer: (any SchedulerTimer)?
 
     var deliveriesInFlight: [String: DeliveryInFlight] = [:]
-    var deliveryTimer: DispatchSourceTimer?
+    var deliveryTimer: (any SchedulerTimer)?
     /// How often the delivery timer fired: a test's measure of idle wake-ups.
     var deliveryTimerFirings = 0
 
@@ -140,9 +143,9 @@ public final class Daemon: @unchecked Sendable {
     var healthRecorded = true
     /// The OS's reason for the latest failed state write, for `STATUS=`.
     var saveFailureReason = ""
-    var saveRetryTimer: DispatchSourceTimer?
+    var saveRetryTimer: (any SchedulerTimer)?
     /// Makes the saves that were not durable durable (`saveState(durable: false)`).
-    var syncTimer: DispatchSourceTimer?
+    var syncTimer: (any SchedulerTimer)?
     /// How long a save that was not durable may wait for its sync.
     let syncDelay: TimeInterval = 1
     /// Accounts whose state changed since the last save: the next save journals them (`JournaledStateFile`).
@@ -151,11 +154,11 @@ public final class Daemon: @unchecked Sendable {
     /// The `STATUS=` counts, updated per poll; `nil` until the next `statusText()` after a (re)configuration.
     var statusTally: StatusTally?
     /// The last `STATUS=` text `publishStatus()` sent, and when.
-    var lastStatus: (text: String, sent: ContinuousClock.Instant)?
-    var flushTimer: DispatchSourceTimer?
-    var watchdogTimer: DispatchSourceTimer?
+    var lastStatus: (text: String, sent: Date)?
+    var flushTimer: (any SchedulerTimer)?
+    var watchdogTimer: (any SchedulerTimer)?
     var signalSources: [DispatchSourceSignal] = []
-    var stopTimer: DispatchSourceTimer?
+    var stopTimer: (any SchedulerTimer)?
     var reloadFailure: String?
     var stopContinuation: CheckedContinuation<Void, Never>?
     /// The Prometheus metrics and their listener, while `metrics_listen` is set (`Daemon+Metrics.swift`).
@@ -267,11 +270,9 @@ public final class Daemon: @unchecked Sendable {
         deliveryTimer = nil
         flushTimer = nil
         waiting.removeAll()
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + stopGracePeriod)
-        timer.setEventHandler { [unowned self] in self.finishStop(abandon: true) }
-        timer.resume()
-        stopTimer = timer
+        stopTimer = makeTimer(after: stopGracePeriod, leeway: .milliseconds(100)) { [unowned self] in
+            self.finishStop(abandon: true)
+        }
         finishStopIfIdle()
     }
 
@@ -335,20 +336,16 @@ public final class Daemon: @unchecked Sendable {
         #endif
     }
 
-    /// A one-shot timer on the scheduler queue.
-    func makeTimer(after delay: TimeInterval, leeway: DispatchTimeInterval, _ handler: @escaping () -> Void)
-        -> DispatchSourceTimer
-    {
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + max(0, delay), leeway: leeway)
-        timer.setEventHandler(handler: handler)
-        timer.resume()
-        return timer
+    /// A one-shot timer on the scheduler queue, from the injected clock: the only way the daemon waits.
+    func makeTimer(
+        after delay: TimeInterval, leeway: DispatchTimeInterval, _ handler: @escaping @Sendable () -> Void
+    ) -> any SchedulerTimer {
+        dependencies.clock.schedule(after: delay, leeway: leeway, on: queue, handler)
     }
 
     /// Starts watching a request that should end within `bound` seconds; `overdue` runs on the queue if
     /// it has not ended `overdueMargin` later.
-    func watchRequest(bound: TimeInterval, _ overdue: @escaping (Int) -> Void) -> RequestInFlight {
+    func watchRequest(bound: TimeInterval, _ overdue: @escaping @Sendable (Int) -> Void) -> RequestInFlight {
         let id = nextRequestID
         nextRequestID += 1
         let watch = makeTimer(after: bound + overdueMargin, leeway: .milliseconds(100)) { overdue(id) }
@@ -359,12 +356,16 @@ public final class Daemon: @unchecked Sendable {
     private func startWatchdog() {
         guard let timeout = dependencies.notifier.watchdogTimeout() else { return }
         let period = timeout / 2
-        let timer = DispatchSource.makeTimerSource(queue: queue)
-        timer.schedule(deadline: .now() + period, repeating: period, leeway: .milliseconds(Int(period * 50)))
-        timer.setEventHandler { [unowned self] in self.dependencies.notifier.notify("WATCHDOG=1") }
-        timer.resume()
-        watchdogTimer = timer
         logger.debug("watchdog enabled", metadata: ["interval": "\(formatSeconds(period))"])
+        armWatchdog(period: period)
+    }
+
+    private func armWatchdog(period: TimeInterval) {
+        watchdogTimer = makeTimer(after: period, leeway: .milliseconds(Int(period * 50))) { [unowned self] in
+            if case .stopped = self.lifecycle { return }
+            self.dependencies.notifier.notify("WATCHDOG=1")
+            self.armWatchdog(period: period)
+        }
     }
 
     // MARK: - Reload
@@ -419,8 +420,8 @@ public final class Daemon: @unchecked Sendable {
     /// thousands of accounts was a quarter of the daemon's system calls (BENCHMARKS.md).
     func publishStatus() {
         let text = statusText()
-        let now = ContinuousClock.now
-        if text == lastStatus?.text, let sent = lastStatus?.sent, now - sent < .seconds(1) { return }
+        let now = dependencies.now()
+        if text == lastStatus?.text, let sent = lastStatus?.sent, abs(now.timeIntervalSince(sent)) < 1 { return }
         lastStatus = (text, now)
         dependencies.notifier.notify(SystemdNotifier.statusLine(text))
     }
