@@ -57,14 +57,16 @@ let package = Package(
         ),
         .testTarget(
             name: "SSOWatchCoreTests",
-            dependencies: ["SSOWatchCore", "SSOWatchSimulator"],
+            dependencies: ["SSOWatchCore", "SSOWatchSimulator", "SSOWatchTestSupport"],
             resources: [.copy("Golden")]
         ),
+        // Loopback sockets, waiting with a deadline and metrics parsing, for both test targets.
+        .target(name: "SSOWatchTestSupport", path: "Tests/TestSupport"),
         // One glibc call the Glibc module hides (it needs _GNU_SOURCE), for the tests' process launcher.
         .target(name: "CSpawn", path: "Tests/CSpawn"),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["SSOWatchCore", "SSOWatchSimulator", "CSpawn"],
+            dependencies: ["SSOWatchCore", "SSOWatchSimulator", "SSOWatchTestSupport", "CSpawn"],
             // Malformed configuration files read by path (#filePath), not bundled.
             exclude: ["Corpus"]
         ),

@@ -1,5 +1,6 @@
 import Foundation
 import SSOWatchSimulator
+import SSOWatchTestSupport
 import Testing
 
 #if canImport(Glibc)

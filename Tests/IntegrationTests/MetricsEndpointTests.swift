@@ -1,5 +1,6 @@
 import Foundation
 import SSOWatchSimulator
+import SSOWatchTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -129,7 +130,9 @@ import Testing
                 // few at a time, then, each time until the daemon has taken them.
                 while idle.count < connectionCount {
                     for _ in 0..<min(8, connectionCount - idle.count) { try idle.open(port: port) }
-                    try await waitUntil("the daemon to close all but 64 of \(idle.count) connections") {
+                    try await waitUntil(
+                        "the daemon to close all but 64 of \(idle.count) connections", timeout: .seconds(20)
+                    ) {
                         idle.closedByServer >= idle.count - 64
                     }
                 }
@@ -168,15 +171,4 @@ import Testing
 /// `ssowatch_connector_status` of one of prod's connectors.
 private func connectorStatus(_ id: String, _ domain: String, _ status: String) -> String {
     "ssowatch_connector_status{account=\"prod\",connector=\"\(id)\",domain=\"\(domain)\",status=\"\(status)\"}"
-}
-
-/// Checks `condition` every 5 ms until it holds; throws, naming `what`, when `timeout` ends first.
-private func waitUntil(_ what: String, timeout: Duration = .seconds(20), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            throw HarnessError("timed out after \(timeout) waiting for \(what)")
-        }
-        try await Task.sleep(for: .milliseconds(5))
-    }
 }
