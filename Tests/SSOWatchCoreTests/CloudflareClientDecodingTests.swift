@@ -92,9 +92,7 @@ import Testing
     @Test func aResultThatIsNotAnArrayIsUndecodable() async throws {
         try await withClient { sim, client in
             sim.injectFault(.httpStatus(200, body: #"{"success":true,"errors":[],"messages":[],"result":{"id":"x"}}"#))
-            let error = try await #require(throws: CloudflareAPIError.self) {
-                try await client.listConnectors(accountID: F.account)
-            }
+            let error = try await listError(client)
             #expect(error.kind == .undecodable("`result` is not an array of connectors"))
         }
     }

@@ -8,9 +8,7 @@ import Testing
 @Suite struct CloudflareClientErrorTests: SimulatedClientSuite {
     @Test func aWrongTokenIs403WithCode10000AndAReadPermissionHint() async throws {
         try await withClient(token: "cfut_wrong_token") { _, client in
-            let error = try await #require(throws: CloudflareAPIError.self) {
-                try await client.listConnectors(accountID: F.account)
-            }
+            let error = try await listError(client)
             #expect(error.kind == .http)
             #expect(error.httpStatus == 403)
             #expect(error.errors == [CloudflareMessage(code: 10000, message: "Authentication error")])
@@ -38,9 +36,7 @@ import Testing
         // Whitespace inside the token makes the header malformed for Cloudflare; the client does not
         // validate tokens (their formats change), so the API's answer must come through intact.
         try await withClient(token: "not a token") { _, client in
-            let error = try await #require(throws: CloudflareAPIError.self) {
-                try await client.listConnectors(accountID: F.account)
-            }
+            let error = try await listError(client)
             #expect(error.httpStatus == 400)
             #expect(error.errors.map(\.code) == [6003])
             #expect(
@@ -81,9 +77,7 @@ import Testing
     @Test func aRateLimitedAnswerCarriesRetryAfterCode971AndTheRatelimitHeader() async throws {
         try await withClient { sim, client in
             sim.injectFault(.rateLimited(retryAfter: 7))
-            let error = try await #require(throws: CloudflareAPIError.self) {
-                try await client.listConnectors(accountID: F.account)
-            }
+            let error = try await listError(client)
             #expect(error.httpStatus == 429)
             #expect(error.retryAfter == 7)
             #expect(error.errors.map(\.code) == [971])
@@ -99,9 +93,7 @@ import Testing
     func anHTMLErrorPageIsATransientHTTPError(status: Int) async throws {
         try await withClient { sim, client in
             sim.injectFault(.htmlError(status))
-            let error = try await #require(throws: CloudflareAPIError.self) {
-                try await client.listConnectors(accountID: F.account)
-            }
+            let error = try await listError(client)
             #expect(error.kind == .http)
             #expect(error.httpStatus == status)
             #expect(error.errors.isEmpty)
@@ -115,9 +107,7 @@ import Testing
     @Test func aBodyThatIsNotAnEnvelopeIsUndecodableAndTransient() async throws {
         try await withClient { sim, client in
             sim.injectFault(.notEnvelope)
-            let error = try await #require(throws: CloudflareAPIError.self) {
-                try await client.listConnectors(accountID: F.account)
-            }
+            let error = try await listError(client)
             #expect(error.kind == .undecodable("body is not a Cloudflare envelope"))
             #expect(error.httpStatus == 200)
             #expect(error.isTransient)
@@ -127,9 +117,7 @@ import Testing
     @Test func truncatedJSONIsUndecodable() async throws {
         try await withClient { sim, client in
             sim.injectFault(.malformedJSON)
-            let error = try await #require(throws: CloudflareAPIError.self) {
-                try await client.listConnectors(accountID: F.account)
-            }
+            let error = try await listError(client)
             guard case .undecodable(let reason) = error.kind else {
                 Issue.record("expected .undecodable, got \(error.kind)")
                 return
@@ -145,9 +133,7 @@ import Testing
     @Test func successFalseInA200IsAnError() async throws {
         try await withClient { sim, client in
             sim.injectFault(.successFalse(code: 9109, message: "Invalid access token"))
-            let error = try await #require(throws: CloudflareAPIError.self) {
-                try await client.listConnectors(accountID: F.account)
-            }
+            let error = try await listError(client)
             #expect(error.kind == .unsuccessful)
             #expect(error.httpStatus == 200)
             #expect(error.errors == [CloudflareMessage(code: 9109, message: "Invalid access token")])
@@ -160,9 +146,7 @@ import Testing
     func anEmptyBodyIsAnError(status: Int) async throws {
         try await withClient { sim, client in
             sim.injectFault(.httpStatus(status, body: ""))
-            let error = try await #require(throws: CloudflareAPIError.self) {
-                try await client.listConnectors(accountID: F.account)
-            }
+            let error = try await listError(client)
             #expect(error.httpStatus == status)
             #expect(error.kind == (status == 200 ? .undecodable("empty body") : .http))
             #expect(error.isTransient)
@@ -178,9 +162,7 @@ import Testing
                 "messages":[{"code":1,"message":"note"}],"result":null}
                 """
             sim.injectFault(.httpStatus(403, body: body))
-            let error = try await #require(throws: CloudflareAPIError.self) {
-                try await client.listConnectors(accountID: F.account)
-            }
+            let error = try await listError(client)
             #expect(
                 error.errors == [
                     CloudflareMessage(
@@ -196,9 +178,7 @@ import Testing
             // own timeout. (Under a loaded test run the deadline can fire seconds late: AsyncHTTPClient
             // cancels through a task on the shared pool, so a shorter delay could let the answer win.)
             sim.injectFault(.slow(seconds: 60))
-            let error = try await #require(throws: CloudflareAPIError.self) {
-                try await client.listConnectors(accountID: F.account)
-            }
+            let error = try await listError(client)
             guard case .transport(let reason) = error.kind else {
                 Issue.record("expected .transport, got \(error.kind)")
                 return
@@ -216,9 +196,7 @@ import Testing
     @Test func aDroppedConnectionIsATransportError() async throws {
         try await withClient { sim, client in
             sim.injectFault(.dropConnection)
-            let error = try await #require(throws: CloudflareAPIError.self) {
-                try await client.listConnectors(accountID: F.account)
-            }
+            let error = try await listError(client)
             guard case .transport(let reason) = error.kind else {
                 Issue.record("expected .transport, got \(error.kind)")
                 return
@@ -239,13 +217,7 @@ import Testing
         // test run from turning it into a timeout.
         let client = CloudflareClient(
             baseURL: baseURL, token: Secret(F.token, source: "test"), transport: transport, timeout: 10)
-        var failure: CloudflareAPIError?
-        do throws(CloudflareAPIError) {
-            _ = try await client.listConnectors(accountID: F.account)
-        } catch {
-            failure = error
-        }
-        await transport.shutdown()
+        let failure = await listOnce(client, then: transport)
         guard let error = failure, case .transport(let reason) = error.kind else {
             Issue.record("expected a transport error, got \(String(describing: failure))")
             return
@@ -263,9 +235,7 @@ import Testing
     func noErrorDescriptionContainsTheToken(fault: Fault) async throws {
         try await withClient(token: Self.secretToken, timeout: 0.3) { sim, client in
             sim.injectFault(fault)
-            let error = try await #require(throws: CloudflareAPIError.self) {
-                try await client.listConnectors(accountID: F.account)
-            }
+            let error = try await listError(client)
             for text in [error.description, error.shortDescription, error.hint ?? "", "\(error.kind)"] {
                 #expect(!text.contains(Self.secretToken))
                 #expect(!text.contains("cfut_"))

@@ -46,6 +46,28 @@ extension SimulatedClientSuite {
         try await withSimulator(accounts: [(F.account, F.token), (F.account, Self.secretToken)], body)
     }
 
+    /// The error that listing `F.account`'s connectors throws; the test fails when the list succeeds.
+    func listError(
+        _ client: CloudflareClient, sourceLocation: SourceLocation = #_sourceLocation
+    ) async throws -> CloudflareAPIError {
+        try await #require(throws: CloudflareAPIError.self, sourceLocation: sourceLocation) {
+            try await client.listConnectors(accountID: F.account)
+        }
+    }
+
+    /// Lists `F.account`'s connectors once with `client`, then shuts `transport` down; returns the error, if
+    /// the list failed.
+    func listOnce(_ client: CloudflareClient, then transport: AsyncHTTPTransport) async -> CloudflareAPIError? {
+        var failure: CloudflareAPIError?
+        do throws(CloudflareAPIError) {
+            _ = try await client.listConnectors(accountID: F.account)
+        } catch {
+            failure = error
+        }
+        await transport.shutdown()
+        return failure
+    }
+
     /// The only request the simulator received.
     func onlyRequest(
         _ sim: CloudflareSimulator, sourceLocation: SourceLocation = #_sourceLocation

@@ -46,13 +46,7 @@ import Testing
             let transport = AsyncHTTPTransport()
             let client = CloudflareClient(
                 baseURL: sim.baseURL + "//", token: Secret(F.token, source: "test"), transport: transport)
-            var failure: CloudflareAPIError?
-            do throws(CloudflareAPIError) {
-                _ = try await client.listConnectors(accountID: F.account)
-            } catch {
-                failure = error
-            }
-            await transport.shutdown()
+            let failure = await listOnce(client, then: transport)
             #expect(failure == nil)
             let request = try onlyRequest(sim)
             #expect(request.path == "/client/v4/accounts/\(F.account)/sso_connectors")
