@@ -309,7 +309,7 @@ import Testing
     private func deleteAnswering(_ answer: String, id: String, setup: Setup) async throws -> (
         prompt: String, result: CommandResult
     ) {
-        try await withRunningDaemon(
+        try await withSSOWatchProcess(
             ["connectors", "delete", id, "--account", "prod", "--config", setup.configPath], terminal: true
         ) { command in
             let prompt = try await command.waitForOutput(containing: "[y/N] ", in: .stderr, timeout: .seconds(30))
@@ -359,7 +359,7 @@ import Testing
     @Test func deleteResolvesTheAccountBeforeAskingAnything() async throws {
         try await withSimulatedSetup { setup in
             let id = setup.simulator.addConnector(accountID: Self.prod.id, domain: "kept.example.com")
-            let result = try await withRunningDaemon(
+            let result = try await withSSOWatchProcess(
                 ["connectors", "delete", id, "--account", "nosuch", "--config", setup.configPath], terminal: true
             ) { command in try await command.waitForExit(timeout: .seconds(30)) }
             #expect(result.status == 64, "\(result)")
