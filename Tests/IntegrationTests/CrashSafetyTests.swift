@@ -167,9 +167,7 @@ import Testing
             rig.register([account])
             let connector = rig.simulator.addConnector(
                 accountID: account.id, domain: "fresh.example", status: "pending")
-            let path = try rig.config(accounts: [account], [("poll_interval", "1m")])
-                .auditWebhook(url: rig.receiver.url(path: "/audit"))
-                .write(to: rig.directory)
+            let path = try rig.auditedConfig(accounts: [account], [("poll_interval", "1m")]).write(to: rig.directory)
 
             // The very first run baselines `pending`; Cloudflare verifies the domain before the next
             // poll, and the daemon is killed before it sees the change.

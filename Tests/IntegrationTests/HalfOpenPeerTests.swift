@@ -14,9 +14,8 @@ import Testing
             rig.register([prod, staging])
             let connector = rig.simulator.addConnector(accountID: prod.id, domain: "stalled.example", status: "pending")
             _ = rig.simulator.addConnector(accountID: staging.id, domain: "other.example", status: "verified")
-            let path = try rig.config(accounts: [prod, staging], [("request_timeout", "2s")])
-                .auditWebhook(url: rig.receiver.url(path: "/audit"))
-                .write(to: rig.directory)
+            let path = try rig.auditedConfig(accounts: [prod, staging], [("request_timeout", "2s")]).write(
+                to: rig.directory)
 
             try await rig.withDaemon(path) { daemon in
                 try await rig.waitForStatusLine("after both baselines") {

@@ -17,10 +17,7 @@ import Testing
         try await withDaemonRig { rig in
             let id = rig.connector(.prod, "one.example.com", "pending")
             let port = try freeLoopbackPort()
-            let config = try rig.config()
-                .daemon("metrics_listen", "127.0.0.1:\(port)")
-                .auditWebhook(url: rig.url(DaemonRig.genericPath))
-                .write(to: rig.directory)
+            let config = try rig.auditedConfig([("metrics_listen", "127.0.0.1:\(port)")]).write(to: rig.directory)
             let dropped = "ssowatch_log_lines_dropped_total"
 
             let run = ["run", "--config", config]

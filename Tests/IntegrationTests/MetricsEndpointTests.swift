@@ -17,10 +17,7 @@ import Testing
             let verifying = rig.connector(.prod, "verify.example.com", "pending")
             let failing = rig.connector(.prod, "fail.example.com", "pending")
             let port = try freeLoopbackPort()
-            let config = try rig.config()
-                .daemon("metrics_listen", "127.0.0.1:\(port)")
-                .auditWebhook(url: rig.url(DaemonRig.genericPath))
-                .write(to: rig.directory)
+            let config = try rig.auditedConfig([("metrics_listen", "127.0.0.1:\(port)")]).write(to: rig.directory)
 
             try await rig.withDaemon(config) { daemon in
                 try await rig.notify.waitForMessage(containing: "READY=1")
@@ -112,10 +109,7 @@ import Testing
         try await withDaemonRig { rig in
             let id = rig.connector(.prod, "example.com", "pending")
             let port = try freeLoopbackPort()
-            let config = try rig.config()
-                .daemon("metrics_listen", "127.0.0.1:\(port)")
-                .auditWebhook(url: rig.url(DaemonRig.genericPath))
-                .write(to: rig.directory)
+            let config = try rig.auditedConfig([("metrics_listen", "127.0.0.1:\(port)")]).write(to: rig.directory)
 
             try await rig.withDaemon(config) { daemon in
                 try await rig.notify.waitForMessage(containing: "READY=1")

@@ -75,9 +75,7 @@ import Testing
             let changing = rig.simulator.addConnector(
                 accountID: account.id, domain: "changing.example", status: "pending")
             let steady = rig.simulator.addConnector(accountID: account.id, domain: "steady.example", status: "verified")
-            let path = try rig.config(accounts: [account])
-                .auditWebhook(url: rig.receiver.url(path: "/audit"))
-                .write(to: rig.directory)
+            let path = try rig.auditedConfig(accounts: [account]).write(to: rig.directory)
 
             try await rig.withDaemon(path) { daemon in
                 try await rig.waitForStatusLine("after the baseline") {
@@ -159,9 +157,7 @@ import Testing
             rig.register([account])
             let odd = rig.simulator.addConnector(accountID: account.id, domain: "odd.example", status: "verified")
             let plain = rig.simulator.addConnector(accountID: account.id, domain: "plain.example", status: "pending")
-            let path = try rig.config(accounts: [account])
-                .auditWebhook(url: rig.receiver.url(path: "/audit"))
-                .write(to: rig.directory)
+            let path = try rig.auditedConfig(accounts: [account]).write(to: rig.directory)
 
             try await rig.withDaemon(path) { daemon in
                 try await rig.waitForStatusLine("after the baseline") {
