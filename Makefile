@@ -32,10 +32,10 @@ release: deps
 
 # The whole test suite: unit tests and integration tests that run the real binary against the
 # simulated Cloudflare API and a local webhook receiver, all on 127.0.0.1. On failure the output ends
-# with the failed tests and any crash's backtrace (tests/run-swift-tests.sh).
+# with the failed tests and any crash's backtrace (scripts/run-swift-tests.sh).
 test: deps unit-check
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
-	SWIFT=$(SWIFT) tests/run-swift-tests.sh
+	SWIFT=$(SWIFT) scripts/run-swift-tests.sh
 
 test-unit: deps
 	$(SWIFT) test $(SWIFT_FLAGS) --filter SSOWatchCoreTests
@@ -161,9 +161,9 @@ deb: deps
 
 # systemd-analyze verify, and an exposure of at most 1.1 under systemd-analyze security (docs/SYSTEMD.md).
 unit-check:
-	@bash tests/system/unit-check.sh
+	@bash scripts/system/unit-check.sh
 
 # The .deb under a real systemd: a cached debootstrap tree booted with systemd-nspawn (root only;
-# prints "system test skipped because ..." elsewhere). See tests/system/run.sh.
+# prints "system test skipped because ..." elsewhere). See scripts/system/run.sh.
 system-test:
-	@MAKE="$(MAKE)" bash tests/system/run.sh --make $(DEB)
+	@MAKE="$(MAKE)" bash scripts/system/run.sh --make $(DEB)

@@ -100,19 +100,19 @@ let package = Package(
             name: "SSOWatchCoreTests",
             dependencies: [
                 "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare", "SSOWatchState",
-                "SSOWatchNotify",
-                "SSOWatchDaemon", "SSOWatchSimulator",
+                "SSOWatchNotify", "SSOWatchDaemon", "SSOWatchSimulator", "SSOWatchTestSupport",
             ],
             resources: [.copy("Golden")]
         ),
+        // Loopback sockets, waiting with a deadline and metrics parsing, for both test targets.
+        .target(name: "SSOWatchTestSupport", path: "Tests/TestSupport"),
         // One glibc call the Glibc module hides (it needs _GNU_SOURCE), for the tests' process launcher.
         .target(name: "CSpawn", path: "Tests/CSpawn"),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
                 "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare", "SSOWatchState",
-                "SSOWatchNotify",
-                "SSOWatchDaemon", "SSOWatchSimulator", "CSpawn",
+                "SSOWatchNotify", "SSOWatchDaemon", "SSOWatchSimulator", "SSOWatchTestSupport", "CSpawn",
             ],
             // Malformed configuration files read by path (#filePath), not bundled.
             exclude: ["Corpus"]

@@ -36,14 +36,14 @@ import Testing
     private func run(seed: UInt64) async throws {
         var random = SeededGenerator(seed: seed)
         let note = "SSOWATCH_CRASH_SEED=\(seed)"
-        try await withReliabilityRig { rig in
+        try await withDaemonRig { rig in
             let accounts = [
-                RigAccount.make("crash", 1, token: "cfut_crash_shared_91ab"),
-                RigAccount.make("crash", 2, token: "cfut_crash_shared_91ab"),
-                RigAccount.make("crash", 3, token: "cfut_crash_own_23cd"),
+                TestAccount.make("crash", 1, token: "cfut_crash_shared_91ab"),
+                TestAccount.make("crash", 2, token: "cfut_crash_shared_91ab"),
+                TestAccount.make("crash", 3, token: "cfut_crash_own_23cd"),
             ]
             rig.register(accounts)
-            var connectors: [(account: RigAccount, id: String)] = []
+            var connectors: [(account: TestAccount, id: String)] = []
             for account in accounts {
                 for index in 1...2 {
                     let id = rig.simulator.addConnector(
@@ -51,7 +51,7 @@ import Testing
                     connectors.append((account, id))
                 }
             }
-            var config = rig.config(accounts, [("rate_limit", "100/10s")])
+            var config = rig.config(accounts: accounts, [("rate_limit", "100/10s")])
             for (index, path) in Self.webhookPaths.enumerated() {
                 config = config.webhook(
                     "hook\(index)", type: "generic", url: rig.receiver.url(path: path),
@@ -122,7 +122,7 @@ import Testing
                     corruptFiles(in: rig.directory).isEmpty, "a state file was moved aside (kill \(kill)) [\(note)]")
                 let status = try await runSSOWatch(["status", "--json", "--config", configPath])
                 #expect(status.status == 0, "status after kill \(kill) after \(delay) ms: \(status) [\(note)]")
-                _ = try RigStatus(parsing: status.stdout)
+                _ = try StatusOutput(parsing: status.stdout)
                 if rig.directory.exists("state.json") {
                     recorded.formUnion(try Self.eventIDs(inStateFile: rig.statePath))
                 }
@@ -139,8 +139,9 @@ import Testing
             let expected = Dictionary(
                 connectors.map { ($0.id, rig.simulator.connector(accountID: $0.account.id, id: $0.id)?.status ?? "?") },
                 uniquingKeysWith: { first, _ in first })
-            let quiescent = try await rig.waitForStatus(
-                configPath, "every connector's latest status and an empty outbox", timeout: .seconds(45)
+            let quiescent = try await rig.waitForStatusJSON(
+                configPath:
+                    configPath, "every connector's latest status and an empty outbox", timeout: .seconds(45)
             ) { status in
                 status.outbox == 0 && status.statuses == expected
             }
@@ -150,25 +151,23 @@ import Testing
             #expect(stopped.status == 0, "the final run stops cleanly: \(stopped) [\(note)]")
             #expect(!stopped.stderr.contains("was corrupt"), "\(note)")
             #expect(corruptFiles(in: rig.directory).isEmpty, "\(note)")
-            let finalStatus = try await rig.status(configPath)
+            let finalStatus = try await rig.status(configPath: configPath)
             #expect(finalStatus.outbox == 0, "\(finalStatus.text) [\(note)]")
             recorded.formUnion(try Self.eventIDs(inStateFile: rig.statePath))
 
             try check(
-                received: rig.webhookRequests.value, recorded: recorded, runs: runs, note: note,
+                received: rig.deliveries.value, recorded: recorded, runs: runs, note: note,
                 summary: "seed \(seed): \(kills) kills, \(flips) flips")
         }
     }
 
     @Test func aTransitionRightAfterTheFirstBaselineIsAnnouncedDespiteAKill() async throws {
-        try await withReliabilityRig { rig in
-            let account = RigAccount.make("fresh", 1, token: "cfut_crash_fresh_45ef")
+        try await withDaemonRig { rig in
+            let account = TestAccount.make("fresh", 1, token: "cfut_crash_fresh_45ef")
             rig.register([account])
             let connector = rig.simulator.addConnector(
                 accountID: account.id, domain: "fresh.example", status: "pending")
-            let path = try rig.config([account], [("poll_interval", "1m")])
-                .webhook("audit", type: "generic", url: rig.receiver.url(path: "/audit"), [("events", "all")])
-                .write(to: rig.directory)
+            let path = try rig.auditedConfig(accounts: [account], [("poll_interval", "1m")]).write(to: rig.directory)
 
             // The very first run baselines `pending`; Cloudflare verifies the domain before the next
             // poll, and the daemon is killed before it sees the change.
@@ -187,7 +186,7 @@ import Testing
                 try await rig.waitForStatusLine("the second run's first poll") {
                     $0.hasPrefix("1 connector in 1 account: 1 verified")
                 }
-                let delivered = try await rig.waitForWebhookRequests(count: 1, timeout: .seconds(10))
+                let delivered = try await rig.waitForDeliveries(count: 1, timeout: .seconds(10))
                 #expect(delivered.first?.jsonObject?["type"] as? String == "connector.verified")
             }
         }

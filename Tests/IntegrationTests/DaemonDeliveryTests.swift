@@ -11,40 +11,37 @@ import Testing
 /// `ssowatch run` delivering to a webhook that is down, across a restart, and in batches (docs/MONITORING.md, §5):
 /// every event arrives, in order, once, with the same `webhook-id` on every attempt.
 @Suite struct DaemonDeliveryTests {
-    typealias Harness = DaemonHarness
+    /// The domains of the three `pending` connectors both outage tests start with.
+    static let domains = ["a.example.com", "b.example.com", "c.example.com"]
 
     @Test func aWebhookOutageDelaysEventsButDeliversEachOnceInOrder() async throws {
-        try await withDaemonHarness { h in
-            let first = h.connector(.prod, "a.example.com", "pending")
-            let second = h.connector(.prod, "b.example.com", "pending")
-            let third = h.connector(.prod, "c.example.com", "pending")
-            let config = try h.config()
-                .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
-                .write(to: h.directory)
-            h.receiver.down()
+        try await withDaemonRig(connectors: Self.domains) { rig in
+            let (first, second, third) = (rig.connectorIDs[0], rig.connectorIDs[1], rig.connectorIDs[2])
+            let config = try rig.auditedConfig().write(to: rig.directory)
+            rig.receiver.down()
 
-            try await h.withDaemon(configPath: config) { _ in
-                try await h.waitForStatus(containing: "3 connectors in 1 account: 3 pending")
-                h.set(.prod, first, "verified")
-                try await h.waitForStatus(containing: "1 verified, 2 pending; 1 notification queued")
-                try await h.waitForDeliveries(to: Harness.genericPath, count: 1)
-                h.set(.prod, second, "failed")
-                try await h.waitForStatus(containing: "1 verified, 1 pending, 1 failed; 2 notifications queued")
-                h.set(.prod, third, "verified")
-                try await h.waitForStatus(containing: "2 verified, 1 failed; 3 notifications queued")
-                let failing = try await h.waitForStatus(containing: "1 webhook failing (audit: ")
+            try await rig.withDaemon(config) { _ in
+                try await rig.waitForStatus(containing: "3 connectors in 1 account: 3 pending")
+                rig.set(.prod, first, "verified")
+                try await rig.waitForStatus(containing: "1 verified, 2 pending; 1 notification queued")
+                try await rig.waitForDeliveries(to: DaemonRig.genericPath, count: 1)
+                rig.set(.prod, second, "failed")
+                try await rig.waitForStatus(containing: "1 verified, 1 pending, 1 failed; 2 notifications queued")
+                rig.set(.prod, third, "verified")
+                try await rig.waitForStatus(containing: "2 verified, 1 failed; 3 notifications queued")
+                let failing = try await rig.waitForStatus(containing: "1 webhook failing (audit: ")
                 #expect(failing.contains("503"), "\(failing)")
-                try await h.waitForDeliveries(to: Harness.genericPath, count: 2)
+                try await rig.waitForDeliveries(to: DaemonRig.genericPath, count: 2)
 
-                let before = h.notify.received.count
-                h.receiver.up()
-                try await h.waitForDeliveries(to: Harness.genericPath, count: 3, successfulOnly: true)
-                let status = try await h.waitForStatus(containing: "0 notifications queued", after: before)
+                let before = rig.notify.received.count
+                rig.receiver.up()
+                try await rig.waitForDeliveries(to: DaemonRig.genericPath, count: 3, successfulOnly: true)
+                let status = try await rig.waitForStatus(containing: "0 notifications queued", after: before)
                 #expect(!status.contains("failing"), "the webhook recovered: \(status)")
-                try await h.waitForMorePolls(.prod, count: 3)
+                try await rig.waitForMorePolls(.prod, count: 3)
             }
 
-            let all = try h.received(Harness.genericPath).map(GenericDelivery.init)
+            let all = try rig.received(DaemonRig.genericPath).map(GenericDelivery.init)
             let delivered = all.filter(\.succeeded)
             let refused = all.filter { !$0.succeeded }
             #expect(
@@ -67,48 +64,44 @@ import Testing
     }
 
     @Test func undeliveredEventsSurviveARestartAndDeliveredOnesAreNotRepeated() async throws {
-        try await withDaemonHarness { h in
-            let first = h.connector(.prod, "a.example.com", "pending")
-            let second = h.connector(.prod, "b.example.com", "pending")
-            let third = h.connector(.prod, "c.example.com", "pending")
-            let config = try h.config()
-                .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
-                .write(to: h.directory)
+        try await withDaemonRig(connectors: Self.domains) { rig in
+            let (first, second, third) = (rig.connectorIDs[0], rig.connectorIDs[1], rig.connectorIDs[2])
+            let config = try rig.auditedConfig().write(to: rig.directory)
 
-            let stopped = try await h.withDaemon(configPath: config) { daemon in
-                try await h.waitForStatus(containing: "3 connectors in 1 account: 3 pending")
-                h.set(.prod, first, "verified")
-                try await h.waitForDeliveries(to: Harness.genericPath, count: 1, successfulOnly: true)
-                h.receiver.down()
-                h.set(.prod, second, "failed")
-                h.set(.prod, third, "verified")
-                try await h.waitForStatus(containing: "2 verified, 1 failed; 2 notifications queued")
-                try await h.waitForDeliveries(to: Harness.genericPath, count: 2)
+            let stopped = try await rig.withDaemon(config) { daemon in
+                try await rig.waitForStatus(containing: "3 connectors in 1 account: 3 pending")
+                rig.set(.prod, first, "verified")
+                try await rig.waitForDeliveries(to: DaemonRig.genericPath, count: 1, successfulOnly: true)
+                rig.receiver.down()
+                rig.set(.prod, second, "failed")
+                rig.set(.prod, third, "verified")
+                try await rig.waitForStatus(containing: "2 verified, 1 failed; 2 notifications queued")
+                try await rig.waitForDeliveries(to: DaemonRig.genericPath, count: 2)
                 daemon.signal(SIGTERM)
                 return try await daemon.waitForExit(timeout: .seconds(15))
             }
             #expect(stopped.status == 0, "\(stopped)")
-            try await h.notify.waitForMessage(containing: "STOPPING=1", timeout: .seconds(5))
+            try await rig.notify.waitForMessage(containing: "STOPPING=1", timeout: .seconds(5))
 
-            let queued = try await h.status(configPath: config)
+            let queued = try await rig.status(configPath: config)
             #expect(queued.outbox == 2, "\(queued.text)")
             #expect(queued.webhooks.first?.queued == 2)
             #expect(queued.webhooks.first?.failing == true)
             #expect(queued.connector(second)?.status == "failed")
-            let refusedBeforeRestart = try h.received(Harness.genericPath).map(GenericDelivery.init).filter {
+            let refusedBeforeRestart = try rig.received(DaemonRig.genericPath).map(GenericDelivery.init).filter {
                 !$0.succeeded
             }
 
-            h.receiver.up()
-            try await h.withDaemon(configPath: config) { daemon in
-                try await h.waitForDeliveries(to: Harness.genericPath, count: 3, successfulOnly: true)
-                try await h.waitForMorePolls(.prod, count: 3)
+            rig.receiver.up()
+            try await rig.withDaemon(config) { daemon in
+                try await rig.waitForDeliveries(to: DaemonRig.genericPath, count: 3, successfulOnly: true)
+                try await rig.waitForMorePolls(.prod, count: 3)
                 daemon.signal(SIGTERM)
                 let result = try await daemon.waitForExit(timeout: .seconds(15))
                 #expect(result.status == 0, "\(result)")
             }
 
-            let all = try h.received(Harness.genericPath).map(GenericDelivery.init)
+            let all = try rig.received(DaemonRig.genericPath).map(GenericDelivery.init)
             let delivered = all.filter(\.succeeded)
             #expect(
                 delivered.map(\.description) == [
@@ -121,37 +114,37 @@ import Testing
             for attempt in refusedBeforeRestart {
                 #expect(ids.contains(attempt.webhookID ?? ""), "a redelivery keeps its webhook-id: \(attempt)")
             }
-            let after = try await h.status(configPath: config)
+            let after = try await rig.status(configPath: config)
             #expect(after.outbox == 0, "\(after.text)")
             #expect(after.webhooks.first?.failing == false)
         }
     }
 
     @Test func moreThanThreeEventsInOneCycleAreOneChatMessageButSeparateGenericRequests() async throws {
-        try await withDaemonHarness { h in
+        try await withDaemonRig { rig in
             let domains = ["a.example.com", "b.example.com", "c.example.com", "d.example.com"]
-            let ids = domains.map { h.connector(.prod, $0, "pending") }
-            let config = try h.config()
-                .webhook("audit", type: "generic", url: h.url(Harness.genericPath))
-                .webhook("chat", type: "slack", url: h.url(Harness.slackPath))
-                .write(to: h.directory)
+            let ids = domains.map { rig.connector(.prod, $0, "pending") }
+            let config = try rig.config()
+                .webhook("audit", type: "generic", url: rig.url(DaemonRig.genericPath))
+                .webhook("chat", type: "slack", url: rig.url(DaemonRig.slackPath))
+                .write(to: rig.directory)
 
-            try await h.withDaemon(configPath: config) { _ in
-                try await h.waitForStatus(containing: "4 connectors in 1 account: 4 pending")
+            try await rig.withDaemon(config) { _ in
+                try await rig.waitForStatus(containing: "4 connectors in 1 account: 4 pending")
                 // Failing polls hold the changes back so that one good poll sees all four.
-                h.simulator.injectFault(.htmlError(502), times: 10_000, accountID: TestAccount.prod.id)
-                try await h.waitForStatus(containing: "1 account failing (prod: ")
+                rig.simulator.injectFault(.htmlError(502), times: 10_000, accountID: TestAccount.prod.id)
+                try await rig.waitForStatus(containing: "1 account failing (prod: ")
                 for (index, id) in ids.enumerated() {
-                    h.set(.prod, id, index == 3 ? "failed" : "verified")
+                    rig.set(.prod, id, index == 3 ? "failed" : "verified")
                 }
-                h.simulator.clearFaults()
-                try await h.waitForDeliveries(to: Harness.genericPath, count: 4)
-                try await h.waitForDeliveries(to: Harness.slackPath, count: 1)
-                try await h.waitForMorePolls(.prod, count: 2)
+                rig.simulator.clearFaults()
+                try await rig.waitForDeliveries(to: DaemonRig.genericPath, count: 4)
+                try await rig.waitForDeliveries(to: DaemonRig.slackPath, count: 1)
+                try await rig.waitForMorePolls(.prod, count: 2)
             }
 
-            #expect(h.received(Harness.genericPath).count == 4, "generic: one request per event")
-            let slack = h.received(Harness.slackPath)
+            #expect(rig.received(DaemonRig.genericPath).count == 4, "generic: one request per event")
+            let slack = rig.received(DaemonRig.slackPath)
             try #require(slack.count == 1, "chat: one message for the cycle, got \(slack.count)")
             let text = try DaemonTransitionTests.slackTexts(slack[0])
             #expect(text.fallback.contains("4 SSO domain changes in account prod"), "\(text.fallback)")

@@ -5,8 +5,6 @@ import Testing
 /// `ssowatch run` while the API misbehaves: a failed poll is an error, never a transition (docs/MONITORING.md);
 /// the error shows in `STATUS=` and `status --json`, and the next good poll picks up where it left off.
 @Suite struct DaemonFailureTests {
-    typealias Harness = DaemonHarness
-
     /// One way for a poll to fail, and how `status --json` describes it.
     struct Outage: Sendable, CustomTestStringConvertible {
         var name: String
@@ -30,26 +28,24 @@ import Testing
 
     @Test(arguments: outages)
     func aFailedPollChangesNothingAndRecoveryAnnouncesOnce(_ outage: Outage) async throws {
-        try await withDaemonHarness { h in
-            let connector = h.connector(.prod, "example.com", "pending")
-            let config = try h.config()
-                .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
-                .write(to: h.directory)
+        try await withDaemonRig { rig in
+            let connector = rig.connector(.prod, "example.com", "pending")
+            let config = try rig.auditedConfig().write(to: rig.directory)
 
-            try await h.withDaemon(configPath: config) { daemon in
-                try await h.waitForStatus(containing: "1 connector in 1 account: 1 pending")
-                h.simulator.injectFault(outage.fault, times: 10_000, accountID: TestAccount.prod.id)
-                let failing = try await h.waitForStatus(containing: "1 account failing (prod: ")
+            try await rig.withDaemon(config) { daemon in
+                try await rig.waitForStatus(containing: "1 connector in 1 account: 1 pending")
+                rig.simulator.injectFault(outage.fault, times: 10_000, accountID: TestAccount.prod.id)
+                let failing = try await rig.waitForStatus(containing: "1 account failing (prod: ")
                 // The change Cloudflare makes during the outage must wait for a good answer.
-                h.set(.prod, connector, "verified")
-                let before = h.notify.received.count
-                try await h.waitForMorePolls(.prod, count: 2)
-                try await h.waitForStatus(containing: "1 account failing (prod: ", after: before)
+                rig.set(.prod, connector, "verified")
+                let before = rig.notify.received.count
+                try await rig.waitForMorePolls(.prod, count: 2)
+                try await rig.waitForStatus(containing: "1 account failing (prod: ", after: before)
 
-                let during = try await h.waitForStatusJSON(configPath: config, "prod's last_error") {
+                let during = try await rig.waitForStatusJSON(configPath: config, "prod's last_error") {
                     $0.account("prod")?.lastError != nil
                 }
-                #expect(h.deliveries.value.isEmpty, "an error is never a transition")
+                #expect(rig.deliveries.value.isEmpty, "an error is never a transition")
                 #expect(during.connector(connector)?.status == "pending", "\(during.text)")
                 let lastError = try #require(during.account("prod")?.lastError)
                 #expect(lastError.contains(outage.errorMentions), "\(lastError)")
@@ -58,15 +54,15 @@ import Testing
                 #expect(!failing.contains(TestAccount.prod.token))
                 #expect(during.account("prod")?.lastSuccess != nil)
 
-                h.simulator.clearFaults()
-                let deliveries = try await h.waitForDeliveries(to: Harness.genericPath, count: 1)
+                rig.simulator.clearFaults()
+                let deliveries = try await rig.waitForDeliveries(to: DaemonRig.genericPath, count: 1)
                 let event = try GenericDelivery(deliveries[0])
                 #expect(event.description == "connector.verified example.com pending→verified (prod)")
-                try await h.waitForStatus(containing: "1 connector in 1 account: 1 verified; 0 notifications queued")
-                try await h.waitForMorePolls(.prod, count: 3)
-                #expect(h.deliveries.value.count == 1, "announced once: \(h.deliveries.value.map(\.bodyString))")
+                try await rig.waitForStatus(containing: "1 connector in 1 account: 1 verified; 0 notifications queued")
+                try await rig.waitForMorePolls(.prod, count: 3)
+                #expect(rig.deliveries.value.count == 1, "announced once: \(rig.deliveries.value.map(\.bodyString))")
 
-                let after = try await h.waitForStatusJSON(configPath: config, "no last_error") {
+                let after = try await rig.waitForStatusJSON(configPath: config, "no last_error") {
                     $0.account("prod")?.lastError == nil
                 }
                 #expect(after.connector(connector)?.status == "verified")
@@ -76,19 +72,19 @@ import Testing
     }
 
     @Test func oneFailingAccountDoesNotHoldUpTheOthers() async throws {
-        try await withDaemonHarness { h in
-            h.connector(.prod, "example.com", "pending")
-            let labs = h.connector(.staging, "labs.example.net", "pending")
-            let config = try h.config(accounts: [.prod, .staging])
-                .webhook("audit", type: "generic", url: h.url(Harness.genericPath))
-                .write(to: h.directory)
-            h.simulator.injectFault(.htmlError(503), times: 10_000, accountID: TestAccount.prod.id)
+        try await withDaemonRig { rig in
+            rig.connector(.prod, "example.com", "pending")
+            let labs = rig.connector(.staging, "labs.example.net", "pending")
+            let config = try rig.config(accounts: [.prod, .staging])
+                .webhook("audit", type: "generic", url: rig.url(DaemonRig.genericPath))
+                .write(to: rig.directory)
+            rig.simulator.injectFault(.htmlError(503), times: 10_000, accountID: TestAccount.prod.id)
 
-            try await h.withDaemon(configPath: config) { _ in
-                try await h.waitForStatus(containing: "1 connector in 2 accounts: 1 pending")
-                try await h.waitForStatus(containing: "1 account failing (prod: ")
-                h.set(.staging, labs, "verified")
-                let delivered = try await h.waitForDeliveries(to: Harness.genericPath, count: 1)
+            try await rig.withDaemon(config) { _ in
+                try await rig.waitForStatus(containing: "1 connector in 2 accounts: 1 pending")
+                try await rig.waitForStatus(containing: "1 account failing (prod: ")
+                rig.set(.staging, labs, "verified")
+                let delivered = try await rig.waitForDeliveries(to: DaemonRig.genericPath, count: 1)
                 #expect(
                     try GenericDelivery(delivered[0]).description
                         == "connector.verified labs.example.net pending→verified (staging)")

@@ -5,8 +5,6 @@ import Testing
 /// `ssowatch run` against the simulated API: which status changes become notifications, to which
 /// webhooks, and what the notifications say (docs/MONITORING.md, §5).
 @Suite struct DaemonTransitionTests {
-    typealias Harness = DaemonHarness
-
     /// The `text` fallback of a Slack message and every string in its blocks, joined.
     static func slackTexts(_ request: RecordedRequest) throws -> (fallback: String, blocks: String) {
         let object = try #require(request.jsonObject, "a Slack body is a JSON object: \(request.bodyString)")
@@ -24,37 +22,39 @@ import Testing
     }
 
     @Test func eachTransitionIsAnnouncedOncePerSubscribedWebhook() async throws {
-        try await withDaemonHarness { h in
-            let verifying = h.connector(.prod, "verify.example.com", "pending")
-            let failing = h.connector(.prod, "fail.example.com", "pending")
-            let labs = h.connector(.staging, "labs.example.net", "awaiting")
-            let stagingFailing = h.connector(.staging, "staging-fail.example.net", "pending")
+        try await withDaemonRig { rig in
+            let verifying = rig.connector(.prod, "verify.example.com", "pending")
+            let failing = rig.connector(.prod, "fail.example.com", "pending")
+            let labs = rig.connector(.staging, "labs.example.net", "awaiting")
+            let stagingFailing = rig.connector(.staging, "staging-fail.example.net", "pending")
             let staging = TestAccount.staging
             // staging reports to `audit` only; `chat` only wants verified/failed.
-            let config = try h.config(accounts: [.prod])
+            let config = try rig.config(accounts: [.prod])
                 .account(staging.name, id: staging.id, token: staging.token, [("webhooks", "audit")])
                 .webhook(
-                    "audit", type: "generic", url: h.url(Harness.genericPath), [("events", "verified, failed, pending")]
+                    "audit", type: "generic", url: rig.url(DaemonRig.genericPath),
+                    [("events", "verified, failed, pending")]
                 )
-                .webhook("chat", type: "slack", url: h.url(Harness.slackPath))
-                .write(to: h.directory)
+                .webhook("chat", type: "slack", url: rig.url(DaemonRig.slackPath))
+                .write(to: rig.directory)
 
-            try await h.withDaemon(configPath: config) { daemon in
-                try await h.waitForStatus(containing: "4 connectors in 2 accounts: 3 pending, 1 awaiting")
-                h.set(.prod, verifying, "verified")
-                h.set(.prod, failing, "failed")
-                h.set(.staging, labs, "pending")
-                h.set(.staging, stagingFailing, "failed")
+            try await rig.withDaemon(config) { daemon in
+                try await rig.waitForStatus(containing: "4 connectors in 2 accounts: 3 pending, 1 awaiting")
+                rig.set(.prod, verifying, "verified")
+                rig.set(.prod, failing, "failed")
+                rig.set(.staging, labs, "pending")
+                rig.set(.staging, stagingFailing, "failed")
 
-                try await h.waitForDeliveries(to: Harness.genericPath, count: 4)
-                try await h.waitForDeliveries(to: Harness.slackPath, count: 2)
-                try await h.waitForMorePolls(.prod, count: 3)
-                try await h.waitForMorePolls(.staging, count: 3)
-                #expect(h.deliveries.value.count == 6, "no notification repeated: \(h.deliveries.value.map(\.path))")
+                try await rig.waitForDeliveries(to: DaemonRig.genericPath, count: 4)
+                try await rig.waitForDeliveries(to: DaemonRig.slackPath, count: 2)
+                try await rig.waitForMorePolls(.prod, count: 3)
+                try await rig.waitForMorePolls(.staging, count: 3)
+                #expect(
+                    rig.deliveries.value.count == 6, "no notification repeated: \(rig.deliveries.value.map(\.path))")
                 #expect(daemon.isRunning)
             }
 
-            let generic = try h.received(Harness.genericPath).map(GenericDelivery.init)
+            let generic = try rig.received(DaemonRig.genericPath).map(GenericDelivery.init)
             #expect(
                 Set(generic.map(\.description)) == [
                     "connector.verified verify.example.com pending→verified (prod)",
@@ -86,12 +86,12 @@ import Testing
                 #expect(delivery.previousStatusSince != nil, "\(delivery)")
                 #expect(delivery.connectorEnabled == false)
             }
-            for request in h.deliveries.value {
+            for request in rig.deliveries.value {
                 #expect(request.header("User-Agent")?.hasPrefix("ssowatch/") == true)
                 #expect(request.header("Content-Type")?.hasPrefix("application/json") == true)
             }
 
-            let slack = try h.received(Harness.slackPath).map(Self.slackTexts)
+            let slack = try rig.received(DaemonRig.slackPath).map(Self.slackTexts)
             let verified = try #require(slack.first { $0.fallback.contains("verify.example.com") }, "\(slack)")
             #expect(verified.fallback.contains("prod"))
             #expect(verified.blocks.contains("verify.example.com"))
@@ -112,41 +112,40 @@ import Testing
     }
 
     @Test func aFirstRunWithSettledConnectorsSendsNothing() async throws {
-        try await withDaemonHarness { h in
-            h.connector(.prod, "ok.example.com", "verified")
-            h.connector(.prod, "bad.example.com", "failed")
-            h.connector(.prod, "wait.example.com", "pending")
-            let config = try h.config()
-                .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
-                .webhook("chat", type: "slack", url: h.url(Harness.slackPath), [("events", "all")])
-                .write(to: h.directory)
+        try await withDaemonRig { rig in
+            rig.connector(.prod, "ok.example.com", "verified")
+            rig.connector(.prod, "bad.example.com", "failed")
+            rig.connector(.prod, "wait.example.com", "pending")
+            let config = try rig.auditedConfig()
+                .webhook("chat", type: "slack", url: rig.url(DaemonRig.slackPath), [("events", "all")])
+                .write(to: rig.directory)
 
-            try await h.withDaemon(configPath: config) { _ in
-                try await h.waitForStatus(containing: "3 connectors in 1 account: 1 verified, 1 pending, 1 failed")
-                try await h.waitForMorePolls(.prod, count: 3)
+            try await rig.withDaemon(config) { _ in
+                try await rig.waitForStatus(containing: "3 connectors in 1 account: 1 verified, 1 pending, 1 failed")
+                try await rig.waitForMorePolls(.prod, count: 3)
             }
-            #expect(h.deliveries.value.isEmpty, "the baseline is silent: \(h.deliveries.value.map(\.bodyString))")
+            #expect(rig.deliveries.value.isEmpty, "the baseline is silent: \(rig.deliveries.value.map(\.bodyString))")
         }
     }
 
     @Test func notifyOnFirstSeenAnnouncesConnectorsAlreadySettled() async throws {
-        try await withDaemonHarness { h in
-            let ok = h.connector(.prod, "ok.example.com", "verified")
-            let bad = h.connector(.prod, "bad.example.com", "failed")
-            h.connector(.prod, "wait.example.com", "pending")
-            let config = try h.config()
+        try await withDaemonRig { rig in
+            let ok = rig.connector(.prod, "ok.example.com", "verified")
+            let bad = rig.connector(.prod, "bad.example.com", "failed")
+            rig.connector(.prod, "wait.example.com", "pending")
+            let config = try rig.config()
                 .daemon("notify_on_first_seen", "true")
-                .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
-                .webhook("chat", type: "slack", url: h.url(Harness.slackPath))
-                .write(to: h.directory)
+                .auditWebhook(url: rig.url(DaemonRig.genericPath))
+                .webhook("chat", type: "slack", url: rig.url(DaemonRig.slackPath))
+                .write(to: rig.directory)
 
-            try await h.withDaemon(configPath: config) { _ in
-                try await h.waitForDeliveries(to: Harness.genericPath, count: 2)
-                try await h.waitForDeliveries(to: Harness.slackPath, count: 2)
-                try await h.waitForMorePolls(.prod, count: 3)
+            try await rig.withDaemon(config) { _ in
+                try await rig.waitForDeliveries(to: DaemonRig.genericPath, count: 2)
+                try await rig.waitForDeliveries(to: DaemonRig.slackPath, count: 2)
+                try await rig.waitForMorePolls(.prod, count: 3)
             }
-            #expect(h.deliveries.value.count == 4, "\(h.deliveries.value.map(\.bodyString))")
-            let generic = try h.received(Harness.genericPath).map(GenericDelivery.init)
+            #expect(rig.deliveries.value.count == 4, "\(rig.deliveries.value.map(\.bodyString))")
+            let generic = try rig.received(DaemonRig.genericPath).map(GenericDelivery.init)
             #expect(
                 Set(generic.map(\.description)) == [
                     "connector.verified ok.example.com nil→verified (prod)",
@@ -156,7 +155,7 @@ import Testing
             #expect(
                 generic.first { $0.type == "connector.failed" }?.verificationCode == "cloudflare_dashboard_sso=\(bad)")
             #expect(generic.first { $0.type == "connector.verified" }?.connectorID == ok)
-            let slack = try h.received(Harness.slackPath).map(Self.slackTexts)
+            let slack = try rig.received(DaemonRig.slackPath).map(Self.slackTexts)
             #expect(slack.contains { $0.fallback.contains("ok.example.com") })
             let failed = try #require(slack.first { $0.fallback.contains("bad.example.com") })
             #expect(failed.blocks.contains("ssowatch connectors begin-verification \(bad) --account prod"))
@@ -165,20 +164,20 @@ import Testing
     }
 
     @Test func appearedRemovedAndStuckCarryTheirStatusAndNoPreviousOne() async throws {
-        try await withDaemonHarness { h in
-            let leaving = h.connector(.prod, "leaving.example.com", "verified")
-            let config = try h.config()
+        try await withDaemonRig { rig in
+            let leaving = rig.connector(.prod, "leaving.example.com", "verified")
+            let config = try rig.config()
                 .daemon("stuck_after", "2s")
-                .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
-                .write(to: h.directory)
+                .auditWebhook(url: rig.url(DaemonRig.genericPath))
+                .write(to: rig.directory)
 
-            try await h.withDaemon(configPath: config) { _ in
-                try await h.waitForStatus(containing: "1 connector in 1 account: 1 verified")
-                let arriving = h.connector(.prod, "new.example.com", "pending")
-                h.simulator.removeConnector(accountID: TestAccount.prod.id, connectorID: leaving)
-                try await h.waitForDeliveries(to: Harness.genericPath, count: 3)
-                try await h.waitForMorePolls(.prod, count: 2)
-                let events = try h.received(Harness.genericPath).map(GenericDelivery.init)
+            try await rig.withDaemon(config) { _ in
+                try await rig.waitForStatus(containing: "1 connector in 1 account: 1 verified")
+                let arriving = rig.connector(.prod, "new.example.com", "pending")
+                rig.simulator.removeConnector(accountID: TestAccount.prod.id, connectorID: leaving)
+                try await rig.waitForDeliveries(to: DaemonRig.genericPath, count: 3)
+                try await rig.waitForMorePolls(.prod, count: 2)
+                let events = try rig.received(DaemonRig.genericPath).map(GenericDelivery.init)
                 #expect(
                     events.map(\.description) == [
                         "connector.appeared new.example.com nil→pending (prod)",

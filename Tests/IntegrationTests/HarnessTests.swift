@@ -18,7 +18,7 @@ import Testing
     }
 
     @Test func childrenGetOnlyPATHAndWhatTheTestGives() async throws {
-        let child = try RunningDaemon.start(
+        let child = try SSOWatchProcess.start(
             [], environment: ["SSOWATCH_CONFIG": "/given.ini"], executable: URL(fileURLWithPath: "/usr/bin/env"))
         let result = try await child.waitForExit(timeout: .seconds(10))
         let names = Set(
@@ -31,10 +31,10 @@ import Testing
 
     @Test func standardInputIsGivenOrEmptyAndNeverATerminal() async throws {
         let script = "if [ -t 0 ]; then echo tty; else echo notty; fi; cat"
-        let given = try await RunningDaemon.start(["-c", script], stdin: "hello\n", executable: Self.shell)
+        let given = try await SSOWatchProcess.start(["-c", script], stdin: "hello\n", executable: Self.shell)
             .waitForExit(timeout: .seconds(10))
         #expect(given.stdout == "notty\nhello\n")
-        let empty = try await RunningDaemon.start(["-c", script], executable: Self.shell).waitForExit(
+        let empty = try await SSOWatchProcess.start(["-c", script], executable: Self.shell).waitForExit(
             timeout: .seconds(10))
         #expect(empty.stdout == "notty\n")
     }
@@ -46,7 +46,7 @@ import Testing
         defer { for fd in stray { close(fd) } }
         signal(SIGPIPE, SIG_IGN)
         let script = "ls /proc/$$/fd; grep '^SigIgn:' /proc/$$/status"
-        let result = try await RunningDaemon.start(["-c", script], executable: Self.shell)
+        let result = try await SSOWatchProcess.start(["-c", script], executable: Self.shell)
             .waitForExit(timeout: .seconds(10))
         let lines = result.stdout.split(separator: "\n")
         #expect(lines.filter { $0.allSatisfy(\.isNumber) } == ["0", "1", "2"], "\(result)")
@@ -59,7 +59,7 @@ import Testing
 
     @Test func largeInputReachesTheChildWhole() async throws {
         let input = String(repeating: "0123456789", count: 10_000)
-        let result = try await RunningDaemon.start(["-c", "wc -c"], stdin: input, executable: Self.shell)
+        let result = try await SSOWatchProcess.start(["-c", "wc -c"], stdin: input, executable: Self.shell)
             .waitForExit(timeout: .seconds(10))
         #expect(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "100000")
     }
@@ -67,7 +67,7 @@ import Testing
     @Test func outputIsSeenAsItArrivesAndSignalsAreDelivered() async throws {
         let script =
             "trap 'echo got-hup' HUP; trap 'echo bye >&2; exit 3' TERM; echo ready; while :; do sleep 0.05; done"
-        let child = try RunningDaemon.start(["-c", script], executable: Self.shell)
+        let child = try SSOWatchProcess.start(["-c", script], executable: Self.shell)
         try await child.waitForOutput(containing: "ready", in: .stdout, timeout: .seconds(10))
         #expect(child.isRunning)
         child.signal(SIGHUP)
@@ -81,7 +81,7 @@ import Testing
     }
 
     @Test func waitingForOutputFailsWithWhatTheChildPrinted() async throws {
-        let child = try RunningDaemon.start(["-c", "echo something-else"], executable: Self.shell)
+        let child = try SSOWatchProcess.start(["-c", "echo something-else"], executable: Self.shell)
         let error = await #expect(throws: HarnessError.self) {
             try await child.waitForOutput(containing: "never printed", timeout: .seconds(15))
         }
@@ -90,7 +90,7 @@ import Testing
     }
 
     @Test func aDeadlineEndsTheWaitAndKillAndReapEndsTheChild() async throws {
-        let child = try RunningDaemon.start(["-c", "echo started; exec sleep 30"], executable: Self.shell)
+        let child = try SSOWatchProcess.start(["-c", "echo started; exec sleep 30"], executable: Self.shell)
         let error = await #expect(throws: HarnessError.self) {
             try await child.waitForExit(timeout: .milliseconds(300))
         }

@@ -1,5 +1,6 @@
 import Foundation
 import SSOWatchSimulator
+import SSOWatchTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -12,33 +13,28 @@ import Testing
 /// fatal: a daemon whose standard error nobody reads any more (the reader of a pipe went away) keeps
 /// polling and delivering.
 @Suite struct LogOutputFailureTests {
-    typealias Harness = DaemonHarness
-
     @Test func aDaemonWhoseStderrReaderWentAwayKeepsRunningAndDelivering() async throws {
-        try await withDaemonHarness { h in
-            let id = h.connector(.prod, "one.example.com", "pending")
+        try await withDaemonRig { rig in
+            let id = rig.connector(.prod, "one.example.com", "pending")
             let port = try freeLoopbackPort()
-            let config = try h.config()
-                .daemon("metrics_listen", "127.0.0.1:\(port)")
-                .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
-                .write(to: h.directory)
+            let config = try rig.auditedConfig([("metrics_listen", "127.0.0.1:\(port)")]).write(to: rig.directory)
             let dropped = "ssowatch_log_lines_dropped_total"
 
             let run = ["run", "--config", config]
-            try await withRunningDaemon(run, environment: h.environment(), stderr: .pipeToTest) { daemon in
-                try await h.notify.waitForMessage(containing: "READY=1")
-                try await h.waitForStatus(containing: "1 connector in 1 account: 1 pending")
+            try await withSSOWatchProcess(run, environment: rig.environment(), stderr: .pipeToTest) { daemon in
+                try await rig.notify.waitForMessage(containing: "READY=1")
+                try await rig.waitForStatus(containing: "1 connector in 1 account: 1 pending")
                 let before = try await waitForSamples(port: port, "a first scrape") { !$0.isEmpty }
                 #expect(before[dropped] == "0", "nothing dropped while the pipe is open")
 
                 daemon.stderrPipe?.close()
                 // Every poll logs at debug; a change logs at info, and so does its delivery.
-                h.set(.prod, id, "verified")
-                try await waitForDelivery(h, count: 1, by: daemon)
-                h.set(.prod, id, "failed")
-                let delivered = try await waitForDelivery(h, count: 2, by: daemon)
+                rig.set(.prod, id, "verified")
+                try await waitForDelivery(rig, count: 1, by: daemon)
+                rig.set(.prod, id, "failed")
+                let delivered = try await waitForDelivery(rig, count: 2, by: daemon)
                 #expect(try delivered.map { try GenericDelivery($0).status } == ["verified", "failed"])
-                try await h.waitForMorePolls(.prod, count: 2)
+                try await rig.waitForMorePolls(.prod, count: 2)
                 #expect(daemon.isRunning)
 
                 let after = try await waitForSamples(port: port, "\(dropped) above 0") {
@@ -55,10 +51,12 @@ import Testing
 
     /// Waits until `count` notifications were delivered; fails saying how the daemon ended if it did.
     @discardableResult
-    private func waitForDelivery(_ h: Harness, count: Int, by daemon: RunningDaemon) async throws -> [RecordedRequest] {
+    private func waitForDelivery(_ rig: DaemonRig, count: Int, by daemon: SSOWatchProcess) async throws
+        -> [RecordedRequest]
+    {
         do {
-            return try await h.waitForDeliveries(
-                to: Harness.genericPath, count: count, successfulOnly: true, timeout: .seconds(15))
+            return try await rig.waitForDeliveries(
+                to: DaemonRig.genericPath, count: count, successfulOnly: true, timeout: .seconds(15))
         } catch let error as HarnessError {
             guard !daemon.isRunning else { throw error }
             let ended = try await daemon.waitForExit()

@@ -1,5 +1,6 @@
 import Foundation
 import SSOWatchSimulator
+import SSOWatchTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -11,20 +12,15 @@ import Testing
 /// `ssowatch run` with `[daemon] metrics_listen`: what a Prometheus scrape of the real binary shows,
 /// how reloads move the listener, and that a busy port does not stop the daemon.
 @Suite struct MetricsEndpointTests {
-    typealias Harness = DaemonHarness
-
     @Test func scrapesShowConnectorsPollsAndNotifications() async throws {
-        try await withDaemonHarness { h in
-            let verifying = h.connector(.prod, "verify.example.com", "pending")
-            let failing = h.connector(.prod, "fail.example.com", "pending")
+        try await withDaemonRig { rig in
+            let verifying = rig.connector(.prod, "verify.example.com", "pending")
+            let failing = rig.connector(.prod, "fail.example.com", "pending")
             let port = try freeLoopbackPort()
-            let config = try h.config()
-                .daemon("metrics_listen", "127.0.0.1:\(port)")
-                .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
-                .write(to: h.directory)
+            let config = try rig.auditedConfig([("metrics_listen", "127.0.0.1:\(port)")]).write(to: rig.directory)
 
-            try await h.withDaemon(configPath: config) { daemon in
-                try await h.notify.waitForMessage(containing: "READY=1")
+            try await rig.withDaemon(config) { daemon in
+                try await rig.notify.waitForMessage(containing: "READY=1")
                 // Listening as soon as the daemon is ready, before any poll.
                 let first = try scrape(port: port)
                 #expect(first.status == 200)
@@ -32,9 +28,9 @@ import Testing
                 #expect(first.body.contains("ssowatch_build_info{version="))
                 #expect(first.body.contains("ssowatch_polls_total{account=\"prod\",result=\"error\"} 0"))
 
-                try await h.waitForStatus(containing: "2 connectors in 1 account: 2 pending")
-                h.set(.prod, verifying, "verified")
-                h.set(.prod, failing, "failed")
+                try await rig.waitForStatus(containing: "2 connectors in 1 account: 2 pending")
+                rig.set(.prod, verifying, "verified")
+                rig.set(.prod, failing, "failed")
                 let samples = try await waitForSamples(port: port, "both changes and their deliveries") { samples in
                     samples[connectorStatus(verifying, "verify.example.com", "verified")] == "1"
                         && samples[connectorStatus(failing, "fail.example.com", "failed")] == "1"
@@ -70,24 +66,24 @@ import Testing
     }
 
     @Test func aReloadMovesTheListenerAndABusyPortIsOnlyAnError() async throws {
-        try await withDaemonHarness { h in
-            h.connector(.prod, "example.com", "verified")
+        try await withDaemonRig { rig in
+            rig.connector(.prod, "example.com", "verified")
             let busy = try LoopbackListener()
-            let path = try h.config().daemon("metrics_listen", "127.0.0.1:\(busy.port)").write(to: h.directory)
+            let path = try rig.config().daemon("metrics_listen", "127.0.0.1:\(busy.port)").write(to: rig.directory)
 
-            try await h.withDaemon(configPath: path) { daemon in
-                try await h.notify.waitForMessage(containing: "READY=1")
+            try await rig.withDaemon(path) { daemon in
+                try await rig.notify.waitForMessage(containing: "READY=1")
                 try await daemon.waitForOutput(
                     containing: "cannot listen for metrics on 127.0.0.1:\(busy.port): Address already in use",
                     in: .stderr)
-                try await h.waitForStatus(containing: "1 connector in 1 account: 1 verified")
+                try await rig.waitForStatus(containing: "1 connector in 1 account: 1 verified")
                 #expect(daemon.isRunning, "a busy metrics port does not stop the daemon")
 
                 let port = try freeLoopbackPort()
-                try h.config().daemon("metrics_listen", "127.0.0.1:\(port)").write(to: h.directory)
-                let before = h.notify.received.count
+                try rig.config().daemon("metrics_listen", "127.0.0.1:\(port)").write(to: rig.directory)
+                let before = rig.notify.received.count
                 daemon.signal(SIGHUP)
-                let ready = try await h.notify.waitForMessage(containing: "READY=1", after: before)
+                let ready = try await rig.notify.waitForMessage(containing: "READY=1", after: before)
                 #expect(!ready.contains("reload failed"), "\(ready)")
                 let samples = try await waitForSamples(port: port, "prod's connector after the reload") { samples in
                     samples.contains {
@@ -97,10 +93,10 @@ import Testing
                 #expect(samples["ssowatch_polls_total{account=\"prod\",result=\"error\"}"] == "0")
 
                 // Metrics off again: the listener closes.
-                try h.config().write(to: h.directory)
-                let again = h.notify.received.count
+                try rig.config().write(to: rig.directory)
+                let again = rig.notify.received.count
                 daemon.signal(SIGHUP)
-                try await h.notify.waitForMessage(containing: "READY=1", after: again)
+                try await rig.notify.waitForMessage(containing: "READY=1", after: again)
                 #expect(throws: (any Error).self, "metrics_listen removed: nothing listens") { try scrape(port: port) }
                 #expect(daemon.isRunning)
             }
@@ -110,17 +106,14 @@ import Testing
     @Test func twoThousandIdleConnectionsHoldUpNeitherDetectionNorSavingNorDelivery() async throws {
         let connectionCount = 2_000
         try raiseDescriptorLimit(to: connectionCount + 1_024)
-        try await withDaemonHarness { h in
-            let id = h.connector(.prod, "example.com", "pending")
+        try await withDaemonRig { rig in
+            let id = rig.connector(.prod, "example.com", "pending")
             let port = try freeLoopbackPort()
-            let config = try h.config()
-                .daemon("metrics_listen", "127.0.0.1:\(port)")
-                .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
-                .write(to: h.directory)
+            let config = try rig.auditedConfig([("metrics_listen", "127.0.0.1:\(port)")]).write(to: rig.directory)
 
-            try await h.withDaemon(configPath: config) { daemon in
-                try await h.notify.waitForMessage(containing: "READY=1")
-                try await h.waitForStatus(containing: "1 connector in 1 account: 1 pending")
+            try await rig.withDaemon(config) { daemon in
+                try await rig.notify.waitForMessage(containing: "READY=1")
+                try await rig.waitForStatus(containing: "1 connector in 1 account: 1 pending")
 
                 let idle = IdleConnections()
                 defer { idle.closeAll() }
@@ -129,20 +122,23 @@ import Testing
                 // few at a time, then, each time until the daemon has taken them.
                 while idle.count < connectionCount {
                     for _ in 0..<min(8, connectionCount - idle.count) { try idle.open(port: port) }
-                    try await waitUntil("the daemon to close all but 64 of \(idle.count) connections") {
+                    try await waitUntil(
+                        "the daemon to close all but 64 of \(idle.count) connections", timeout: .seconds(20)
+                    ) {
                         idle.closedByServer >= idle.count - 64
                     }
                 }
                 let kept = connectionCount - idle.closedByServer
                 #expect(kept <= 64, "\(kept) idle connections kept open")
 
-                h.set(.prod, id, "verified")
-                let delivered = try await h.waitForDeliveries(to: Harness.genericPath, count: 1, successfulOnly: true)
+                rig.set(.prod, id, "verified")
+                let delivered = try await rig.waitForDeliveries(
+                    to: DaemonRig.genericPath, count: 1, successfulOnly: true)
                 #expect(
                     try delivered.map { try GenericDelivery($0).description } == [
                         "connector.verified example.com pending→verified (prod)"
                     ])
-                let saved = try await h.waitForStatusJSON(configPath: config, "example.com verified") {
+                let saved = try await rig.waitForStatusJSON(configPath: config, "example.com verified") {
                     $0.connector(id)?.status == "verified" && $0.outbox == 0
                 }
                 #expect(saved.account("prod")?.lastError == nil, "\(saved.text)")
@@ -168,15 +164,4 @@ import Testing
 /// `ssowatch_connector_status` of one of prod's connectors.
 private func connectorStatus(_ id: String, _ domain: String, _ status: String) -> String {
     "ssowatch_connector_status{account=\"prod\",connector=\"\(id)\",domain=\"\(domain)\",status=\"\(status)\"}"
-}
-
-/// Checks `condition` every 5 ms until it holds; throws, naming `what`, when `timeout` ends first.
-private func waitUntil(_ what: String, timeout: Duration = .seconds(20), _ condition: () -> Bool) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while !condition() {
-        guard ContinuousClock.now < deadline else {
-            throw HarnessError("timed out after \(timeout) waiting for \(what)")
-        }
-        try await Task.sleep(for: .milliseconds(5))
-    }
 }

@@ -65,19 +65,17 @@ import Testing
                 + "\"SSO Connector Read\" permission", level: "error"),
     ]
 
-    static let account = RigAccount(name: "prod", id: TestAccount.prod.id, token: "cfut_pollfault_prod_5a6b7c")
+    static let account = TestAccount(name: "prod", id: TestAccount.prod.id, token: "cfut_pollfault_prod_5a6b7c")
 
     @Test(arguments: faults)
     func aFailedPollChangesNothingIsReportedAndRecoversAnnouncingOnce(_ fault: PollFault) async throws {
-        try await withReliabilityRig { rig in
+        try await withDaemonRig { rig in
             let account = Self.account
             rig.register([account])
             let changing = rig.simulator.addConnector(
                 accountID: account.id, domain: "changing.example", status: "pending")
             let steady = rig.simulator.addConnector(accountID: account.id, domain: "steady.example", status: "verified")
-            let path = try rig.config([account])
-                .webhook("audit", type: "generic", url: rig.receiver.url(path: "/audit"), [("events", "all")])
-                .write(to: rig.directory)
+            let path = try rig.auditedConfig(accounts: [account]).write(to: rig.directory)
 
             try await rig.withDaemon(path) { daemon in
                 try await rig.waitForStatusLine("after the baseline") {
@@ -99,7 +97,7 @@ import Testing
                 // Cloudflare changes a status while the polls fail.
                 rig.simulator.setStatus(accountID: account.id, connectorID: changing, status: "verified")
                 let pollsAtChange = rig.polls(of: account).count
-                try await rig.waitForPolls(of: account, count: 2, after: pollsAtChange)
+                try await rig.waitForPolls(account, count: 2, after: pollsAtChange)
 
                 let log = try await daemon.waitForOutput(containing: "poll failed", in: .stderr)
                 let logLine = try #require(log.split(separator: "\n").first { $0.contains("poll failed") })
@@ -107,7 +105,7 @@ import Testing
                 #expect(logLine.contains(fault.detail), "\(logLine)")
                 #expect(logLine.contains("account=prod"), "\(logLine)")
 
-                let during = try await rig.waitForStatus(path, "prod's last_error") {
+                let during = try await rig.waitForStatusJSON(configPath: path, "prod's last_error") {
                     $0.account("prod")?.lastError != nil
                 }
                 let lastError = try #require(during.account("prod")?.lastError)
@@ -115,7 +113,7 @@ import Testing
                 #expect(!lastError.contains("\n"))
                 #expect(during.statuses == [changing: "pending", steady: "verified"], "a failed poll is no transition")
                 #expect(during.outbox == 0)
-                #expect(rig.webhookRequests.value.isEmpty, "nothing is announced while polls fail")
+                #expect(rig.deliveries.value.isEmpty, "nothing is announced while polls fail")
                 #expect(!log.contains(account.token))
 
                 // Recovery: the next good poll clears the error and announces the change once.
@@ -124,7 +122,7 @@ import Testing
                 case .fault: rig.simulator.clearFaults()
                 case .revokedToken: rig.simulator.addAccount(id: account.id, token: account.token)
                 }
-                let delivered = try await rig.waitForWebhookRequests(count: 1, timeout: .seconds(15))
+                let delivered = try await rig.waitForDeliveries(count: 1, timeout: .seconds(15))
                 let body = delivered[0].jsonObject
                 let data = body?["data"] as? [String: Any]
                 #expect(body?["type"] as? String == "connector.verified")
@@ -135,31 +133,31 @@ import Testing
                     !$0.contains("failing")
                 }
                 #expect(healthy.hasPrefix("2 connectors in 1 account: 2 verified;"), "\(healthy)")
-                let after = try await rig.waitForStatus(path, "last_error cleared and the change recorded") {
+                let after = try await rig.waitForStatusJSON(
+                    configPath: path, "last_error cleared and the change recorded"
+                ) {
                     $0.account("prod")?.lastError == nil && $0.statuses[changing] == "verified" && $0.outbox == 0
                 }
                 #expect(after.account("prod")?.lastSuccess != nil)
                 try await daemon.waitForOutput(containing: "account recovered", in: .stderr)
 
                 let pollsAfterRecovery = rig.polls(of: account).count
-                try await rig.waitForPolls(of: account, count: 2, after: pollsAfterRecovery)
+                try await rig.waitForPolls(account, count: 2, after: pollsAfterRecovery)
                 #expect(
-                    rig.webhookRequests.value.count == 1,
-                    "announced once: \(rig.webhookRequests.value.map(\.bodyString))")
+                    rig.deliveries.value.count == 1,
+                    "announced once: \(rig.deliveries.value.map(\.bodyString))")
                 #expect(daemon.isRunning)
             }
         }
     }
 
     @Test func unknownStatusesAndMissingFieldsAreNoErrorsAndNoEvents() async throws {
-        try await withReliabilityRig { rig in
+        try await withDaemonRig { rig in
             let account = Self.account
             rig.register([account])
             let odd = rig.simulator.addConnector(accountID: account.id, domain: "odd.example", status: "verified")
             let plain = rig.simulator.addConnector(accountID: account.id, domain: "plain.example", status: "pending")
-            let path = try rig.config([account])
-                .webhook("audit", type: "generic", url: rig.receiver.url(path: "/audit"), [("events", "all")])
-                .write(to: rig.directory)
+            let path = try rig.auditedConfig(accounts: [account]).write(to: rig.directory)
 
             try await rig.withDaemon(path) { daemon in
                 try await rig.waitForStatusLine("after the baseline") {
@@ -170,13 +168,17 @@ import Testing
                     accountID: account.id, connectorID: odd,
                     json: "{\"id\":\"\(odd)\",\"email_domain\":\"odd.example\",\"enabled\":false,"
                         + "\"verification\":{\"code\":\"cloudflare_dashboard_sso=\(odd)\",\"status\":\"quarantined\"}}")
-                let unknown = try await rig.waitForStatus(path, "the raw status") { $0.statuses[odd] == "quarantined" }
+                let unknown = try await rig.waitForStatusJSON(configPath: path, "the raw status") {
+                    $0.statuses[odd] == "quarantined"
+                }
                 #expect(unknown.account("prod")?.lastError == nil)
                 #expect(unknown.statuses[plain] == "pending")
 
                 // Every field but the id missing: the last known details stay, the status is `unknown`.
                 rig.simulator.setRawConnectorJSON(accountID: account.id, connectorID: odd, json: "{\"id\":\"\(odd)\"}")
-                let missing = try await rig.waitForStatus(path, "status unknown") { $0.statuses[odd] == "unknown" }
+                let missing = try await rig.waitForStatusJSON(configPath: path, "status unknown") {
+                    $0.statuses[odd] == "unknown"
+                }
                 #expect(missing.account("prod")?.lastError == nil)
                 #expect(missing.connectors.first { $0.id == odd }?.emailDomain == "odd.example")
                 let line = try await rig.waitForStatusLine("counting the unknown status") {
@@ -191,8 +193,8 @@ import Testing
                     $0.hasPrefix("2 connectors in 1 account: 1 verified, 1 pending;")
                 }
                 let polls = rig.polls(of: account).count
-                try await rig.waitForPolls(of: account, count: 2, after: polls)
-                #expect(rig.webhookRequests.value.isEmpty, "\(rig.webhookRequests.value.map(\.bodyString))")
+                try await rig.waitForPolls(account, count: 2, after: polls)
+                #expect(rig.deliveries.value.isEmpty, "\(rig.deliveries.value.map(\.bodyString))")
                 #expect(!daemon.stderr.contains("poll failed"), "\(daemon.stderr)")
                 #expect(rig.apiRequests.value.allSatisfy { $0.responseStatus == 200 })
             }

@@ -17,13 +17,13 @@ import Testing
     static let slack = 0.2
 
     @Test func requestsOfOneTokenAreSpacedWhileAnotherTokenIsNotHeldBack() async throws {
-        try await withReliabilityRig { rig in
-            let shared = (1...4).map { RigAccount.make("shared", $0, token: "cfut_budget_shared_0a1b") }
-            let other = RigAccount.make("other", 1, token: "cfut_budget_other_2c3d")
+        try await withDaemonRig { rig in
+            let shared = (1...4).map { TestAccount.make("shared", $0, token: "cfut_budget_shared_0a1b") }
+            let other = TestAccount.make("other", 1, token: "cfut_budget_other_2c3d")
             rig.register(shared + [other])
             // 10 requests per 5 s: one every 0.5 s for the four accounts of the shared token, which
             // would like one per second each.
-            let path = try rig.config(shared + [other], [("rate_limit", "10/5s")]).write(to: rig.directory)
+            let path = try rig.config(accounts: shared + [other], [("rate_limit", "10/5s")]).write(to: rig.directory)
             try await rig.withDaemon(path) { daemon in
                 let sharedPaths = Set(shared.map(\.listPath))
                 try await rig.waitForAPIRequests("every shared account polled twice and other polled 5 times") {
@@ -58,11 +58,11 @@ import Testing
     }
 
     @Test func a429WithRetryAfterPausesEveryAccountOfThatTokenOnly() async throws {
-        try await withReliabilityRig { rig in
-            let shared = (1...3).map { RigAccount.make("limited", $0, token: "cfut_budget_limited_4e5f") }
-            let other = RigAccount.make("free", 1, token: "cfut_budget_free_6a7b")
+        try await withDaemonRig { rig in
+            let shared = (1...3).map { TestAccount.make("limited", $0, token: "cfut_budget_limited_4e5f") }
+            let other = TestAccount.make("free", 1, token: "cfut_budget_free_6a7b")
             rig.register(shared + [other])
-            let path = try rig.config(shared + [other], [("rate_limit", "100/10s")]).write(to: rig.directory)
+            let path = try rig.config(accounts: shared + [other], [("rate_limit", "100/10s")]).write(to: rig.directory)
             try await rig.withDaemon(path) { daemon in
                 try await rig.waitForAPIRequests("every account polled once") { requests in
                     (shared + [other]).allSatisfy { account in requests.contains { $0.path == account.listPath } }
@@ -117,29 +117,30 @@ import Testing
         #expect(abs(budget.wait(at: start) - 6) < 0.001)
 
         // End to end: a simulated quota of 56 per 30 s answers the first poll with exactly that header.
-        try await withReliabilityRig { rig in
-            let account = RigAccount.make("quota", 1, token: "cfut_budget_quota_8c9d")
+        try await withDaemonRig { rig in
+            let account = TestAccount.make("quota", 1, token: "cfut_budget_quota_8c9d")
             rig.register([account])
             rig.simulator.rateLimit = RateLimitPolicy(quota: 56, windowSeconds: 30, enforced: false)
-            let path = try rig.config([account]).write(to: rig.directory)
+            let path = try rig.config(accounts: [account]).write(to: rig.directory)
             try await rig.withDaemon(path) { _ in
-                try await rig.waitForPolls(of: account, count: 2, timeout: .seconds(15))
+                try await rig.waitForPolls(account, count: 2, timeout: .seconds(15))
                 let polls = rig.polls(of: account)
-                let gap = secondsApart(polls[0], polls[1])
+                let gap = secondsBetween(polls[0], polls[1])
                 #expect(gap >= 6 - 0.3, "the second poll came \(gap) s after the first (poll_interval is 1s)")
             }
         }
     }
 
     @Test func maxConcurrentRequestsOneNeverHasTwoRequestsInFlight() async throws {
-        try await withReliabilityRig { rig in
-            let accounts = (1...3).map { RigAccount.make("serial", $0, token: "cfut_budget_serial_\($0)_e0f1") }
+        try await withDaemonRig { rig in
+            let accounts = (1...3).map { TestAccount.make("serial", $0, token: "cfut_budget_serial_\($0)_e0f1") }
             rig.register(accounts)
             let slowness = 0.7
             let slowRequests = 6
             rig.simulator.injectFault(.slow(seconds: slowness), times: slowRequests)
             let path = try rig.config(
-                accounts, [("max_concurrent_requests", "1"), ("request_timeout", "5s")]
+                accounts:
+                    accounts, [("max_concurrent_requests", "1"), ("request_timeout", "5s")]
             ).write(to: rig.directory)
             try await rig.withDaemon(path) { _ in
                 try await rig.waitForAPIRequests("\(slowRequests + 1) requests", timeout: .seconds(20)) {
@@ -158,8 +159,8 @@ import Testing
 
     @Test func checkConfigWarnsWhenTheBudgetIsTooSmallAndNamesTheSmallestIntervalThatFits() async throws {
         try await withTemporaryDirectory { directory in
-            let shared = (1...4).map { RigAccount.make("busy", $0, token: "cfut_budget_busy_1f2e") }
-            let other = RigAccount.make("calm", 1, token: "cfut_budget_calm_3d4c")
+            let shared = (1...4).map { TestAccount.make("busy", $0, token: "cfut_budget_busy_1f2e") }
+            let other = TestAccount.make("calm", 1, token: "cfut_budget_calm_3d4c")
             func write(interval: String) throws -> String {
                 var config = ConfigFile(apiBaseURL: "http://127.0.0.1:9/client/v4")
                     .daemon("poll_interval", interval).daemon("rate_limit", "10/5s")

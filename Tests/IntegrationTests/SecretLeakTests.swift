@@ -23,7 +23,7 @@ import Testing
         String(signingSecretBase64.dropLast()),
     ]
 
-    static let account = RigAccount(name: "prod", id: TestAccount.prod.id, token: token)
+    static let account = TestAccount(name: "prod", id: TestAccount.prod.id, token: token)
 
     /// Everything captured, labelled by where it came from.
     final class Capture: Sendable {
@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func noSecretAppearsInAnyOutputLogOrStateFile() async throws {
-        try await withReliabilityRig { rig in
+        try await withDaemonRig { rig in
             try await withReceiver { refusing in
                 refusing.setDefaultResponse(.init(status: 404, body: "no_such_hook"))
                 // A port where nothing listens: connection refused.
@@ -65,14 +65,16 @@ import Testing
                 let capture = Capture()
 
                 func config(chatPath: String) -> ConfigFile {
-                    rig.config([account], [("state_file", stateDirectory + "/state.json"), ("log_level", "debug")])
-                        .webhook(
-                            "signed", type: "generic",
-                            url: rig.receiver.url(path: "/hooks/SECRETPATH123?token=SECRETQUERY456"),
-                            [("secret_file", secretFile), ("events", "all")]
-                        )
-                        .webhook("chat", type: "slack", url: refusing.url(path: chatPath))
-                        .webhook("gone", type: "generic", url: closedURL)
+                    rig.config(
+                        accounts: [account], [("state_file", stateDirectory + "/state.json"), ("log_level", "debug")]
+                    )
+                    .webhook(
+                        "signed", type: "generic",
+                        url: rig.receiver.url(path: "/hooks/SECRETPATH123?token=SECRETQUERY456"),
+                        [("secret_file", secretFile), ("events", "all")]
+                    )
+                    .webhook("chat", type: "slack", url: refusing.url(path: chatPath))
+                    .webhook("gone", type: "generic", url: closedURL)
                 }
                 let path = try config(chatPath: "/hooks/SECRETPATH123/chat?token=SECRETQUERY456").write(
                     to: rig.directory)
@@ -87,10 +89,10 @@ import Testing
                     try await rig.waitForStatusLine("after the baseline") { $0.hasPrefix("2 connectors in 1 account") }
                     // A delivery that succeeds (signed), one refused with 404, one to a closed port.
                     rig.simulator.setStatus(accountID: account.id, connectorID: changing, status: "verified")
-                    try await rig.waitForWebhookRequests(count: 1)
+                    try await rig.waitForDeliveries(count: 1)
                     try await daemon.waitForOutput(containing: "webhook refused the notification", in: .stderr)
                     try await daemon.waitForOutput(containing: "delivery failed, will retry", in: .stderr)
-                    #expect(rig.webhookRequests.value[0].header("webhook-signature")?.hasPrefix("v1,") == true)
+                    #expect(rig.deliveries.value[0].header("webhook-signature")?.hasPrefix("v1,") == true)
 
                     // Poll errors: a revoked token (403), then 5xx answers.
                     let beforeRevoke = rig.notify.received.count
@@ -158,11 +160,11 @@ import Testing
     }
 
     @Test func secretFilesOthersCanReadAreReported() async throws {
-        try await withReliabilityRig { rig in
-            let account = RigAccount(name: "prod", id: TestAccount.prod.id, token: "cfut_modes_token_4d5e")
+        try await withDaemonRig { rig in
+            let account = TestAccount(name: "prod", id: TestAccount.prod.id, token: "cfut_modes_token_4d5e")
             rig.register([account])
             let secretFile = try rig.directory.write("open.secret", Self.signingSecret + "\n", mode: 0o644)
-            let path = try rig.config([account])
+            let path = try rig.config(accounts: [account])
                 .webhook("signed", type: "generic", url: rig.receiver.url(path: "/x"), [("secret_file", secretFile)])
                 .write(to: rig.directory)
             let tokenFile = rig.directory.path("token-prod")

@@ -1,5 +1,6 @@
 import Foundation
 import SSOWatchSimulator
+import SSOWatchTestSupport
 import Testing
 
 #if canImport(Glibc)
@@ -13,36 +14,36 @@ import Testing
 /// restart on the full disk loses nothing and corrupts nothing, and once space returns every change is
 /// delivered exactly once without anyone's help.
 @Suite struct StateDiskFullTests {
-    typealias Harness = DaemonHarness
-
     /// How many connectors change while the disk is full.
     static let connectorCount = 12
 
     @Test func changesSeenOnAFullDiskAreHeldAcrossARestartAndDeliveredOnceWhenSpaceReturns() async throws {
-        try await withDaemonHarness { h in
-            _ = try await withPrivateTmpfs(in: h.directory) { disk in
-                try await runScenario(h, disk)
+        try await withDaemonRig { rig in
+            _ = try await withPrivateTmpfs(in: rig.directory) { disk in
+                try await runScenario(rig, disk)
             }
         }
     }
 
-    private func runScenario(_ h: Harness, _ disk: PrivateTmpfs) async throws {
-        let ids = (0..<Self.connectorCount).map { h.connector(.prod, "d\($0).example.com", "pending") }
+    private func runScenario(_ rig: DaemonRig, _ disk: PrivateTmpfs) async throws {
+        let ids = (0..<Self.connectorCount).map { rig.connector(.prod, "d\($0).example.com", "pending") }
         let flipped = Dictionary(
             uniqueKeysWithValues: ids.enumerated().map { ($1, $0 % 2 == 0 ? "verified" : "failed") })
         let port = try freeLoopbackPort()
-        let config = try h.config()
+        let config = try rig.config()
             .daemon("state_file", disk.path("state.json"))
             .daemon("metrics_listen", "127.0.0.1:\(port)")
-            .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
-            .write(to: h.directory)
+            .auditWebhook(url: rig.url(DaemonRig.genericPath))
+            .write(to: rig.directory)
         let run = ["run", "--config", config]
 
         // 1. The baseline, saved while there is room.
-        try await disk.withSSOWatch(run, environment: h.environment()) { daemon in
-            try await h.notify.waitForMessage(containing: "READY=1")
-            try await h.waitForStatus(containing: "\(Self.connectorCount) connectors in 1 account: 12 pending")
-            let baseline = try await waitForDiskStatus(disk, "the baseline of 12 connectors") {
+        try await disk.withSSOWatch(run, environment: rig.environment()) { daemon in
+            try await rig.notify.waitForMessage(containing: "READY=1")
+            try await rig.waitForStatus(containing: "\(Self.connectorCount) connectors in 1 account: 12 pending")
+            let baseline = try await rig.waitForStatusJSON(
+                stateFile: disk.outside("state.json"), "the baseline of 12 connectors"
+            ) {
                 $0.connectors.count == Self.connectorCount
             }
             #expect(baseline.state?.lastSaved != nil && baseline.state?.lastError == nil, "\(baseline.text)")
@@ -52,21 +53,23 @@ import Testing
             let available = try disk.availableBytes()
             print("ENOSPC: filler took \(filled) bytes; \(available) bytes left; files: \(try disk.names())")
             #expect(available == 0, "the tmpfs is full")
-            let seen = h.notify.received.count
-            for id in ids { h.set(.prod, id, flipped[id]!) }
+            let seen = rig.notify.received.count
+            for id in ids { rig.set(.prod, id, flipped[id]!) }
             let flippedAt = ContinuousClock.now
 
             // Not thrown at once, so a daemon that does not hold its notifications also fails the check below.
             let held =
-                (try? await h.waitForStatus(containing: "12 notifications held", after: seen, timeout: .seconds(10)))
-                ?? "(no STATUS= line naming 12 held notifications: \(h.notify.lines.suffix(3)))"
+                (try? await rig.waitForStatus(containing: "12 notifications held", after: seen, timeout: .seconds(10)))
+                ?? "(no STATUS= line naming 12 held notifications: \(rig.notify.lines.suffix(3)))"
             print("ENOSPC: STATUS= after \(flippedAt.duration(to: .now)): \(held)")
             #expect(
                 held.hasPrefix("STATUS=state not saved (12 notifications held): No space left on device"), "\(held)")
             #expect(held.contains("12 connectors in 1 account: 6 verified, 6 failed"), "\(held)")
-            try await h.waitForMorePolls(.prod, count: 4)
-            #expect(h.deliveries.value.isEmpty, "nothing is delivered while it cannot be saved")
-            let status = try await waitForDiskStatus(disk, "state.last_error naming the full disk") {
+            try await rig.waitForMorePolls(.prod, count: 4)
+            #expect(rig.deliveries.value.isEmpty, "nothing is delivered while it cannot be saved")
+            let status = try await rig.waitForStatusJSON(
+                stateFile: disk.outside("state.json"), "state.last_error naming the full disk"
+            ) {
                 $0.state?.lastError?.contains("No space left on device") == true
             }
             print("ENOSPC: status --json state while full: \(status.state.map { "\($0)" } ?? "nil")")
@@ -88,17 +91,19 @@ import Testing
             let lastLines = stopped.stderr.split(separator: "\n").suffix(3).joined(separator: " | ")
             print("ENOSPC: the first daemon stopped: \(lastLines)")
         }
-        #expect(h.deliveries.value.isEmpty)
+        #expect(rig.deliveries.value.isEmpty)
 
-        let restartIndex = h.notify.received.count
-        try await disk.withSSOWatch(run, environment: h.environment()) { daemon in
-            try await h.notify.waitForMessage(containing: "READY=1", after: restartIndex)
-            let held = try await h.waitForStatus(containing: "12 notifications held", after: restartIndex)
+        let restartIndex = rig.notify.received.count
+        try await disk.withSSOWatch(run, environment: rig.environment()) { daemon in
+            try await rig.notify.waitForMessage(containing: "READY=1", after: restartIndex)
+            let held = try await rig.waitForStatus(containing: "12 notifications held", after: restartIndex)
             print("ENOSPC: STATUS= after the restart: \(held)")
-            try await h.waitForMorePolls(.prod, count: 4)
-            #expect(h.deliveries.value.isEmpty, "still nothing delivered after the restart")
+            try await rig.waitForMorePolls(.prod, count: 4)
+            #expect(rig.deliveries.value.isEmpty, "still nothing delivered after the restart")
             #expect(!daemon.stderr.contains("corrupt"), "\(daemon.stderr.suffix(2000))")
-            let restarted = try await waitForDiskStatus(disk, "state.last_error after the restart") {
+            let restarted = try await rig.waitForStatusJSON(
+                stateFile: disk.outside("state.json"), "state.last_error after the restart"
+            ) {
                 $0.state?.lastError?.contains("No space left on device") == true
             }
             print("ENOSPC: state.last_error after the restart: \(restarted.state?.lastError ?? "nil")")
@@ -109,11 +114,11 @@ import Testing
             // 4. Space returns: each change is delivered once, with one webhook-id each.
             try disk.free()
             let freedAt = ContinuousClock.now
-            let delivered = try await h.waitForDeliveries(
-                to: Harness.genericPath, count: Self.connectorCount, successfulOnly: true, timeout: .seconds(45))
+            let delivered = try await rig.waitForDeliveries(
+                to: DaemonRig.genericPath, count: Self.connectorCount, successfulOnly: true, timeout: .seconds(45))
             print("ENOSPC: \(delivered.count) deliveries \(freedAt.duration(to: .now)) after the space returned")
-            try await h.waitForMorePolls(.prod, count: 3)
-            let all = h.received(Harness.genericPath)
+            try await rig.waitForMorePolls(.prod, count: 3)
+            let all = rig.received(DaemonRig.genericPath)
             #expect(all.count == Self.connectorCount, "no duplicates: \(all.map(\.bodyString))")
             let events = try all.map(GenericDelivery.init)
             let webhookIDs = events.compactMap(\.webhookID)
@@ -124,7 +129,9 @@ import Testing
                 #expect(event.status == event.connectorID.flatMap { flipped[$0] }, "\(event)")
                 #expect(event.previousStatus == "pending", "\(event)")
             }
-            let recovered = try await waitForDiskStatus(disk, "state.last_error back to null") {
+            let recovered = try await rig.waitForStatusJSON(
+                stateFile: disk.outside("state.json"), "state.last_error back to null"
+            ) {
                 $0.state?.lastError == nil && $0.outbox == 0
             }
             #expect(recovered.state?.lastSaved != nil)
@@ -132,42 +139,22 @@ import Testing
                 recovered.connectors.allSatisfy { $0.status == flipped[$0.id] },
                 "the changes are saved: \(recovered.text)"
             )
-            let cleared = try await h.waitForStatus(containing: "0 notifications queued", after: restartIndex)
+            let cleared = try await rig.waitForStatus(containing: "0 notifications queued", after: restartIndex)
             #expect(!cleared.contains("state not saved"), "\(cleared)")
 
             // 5. And the daemon goes on as usual: one more change, one more delivery.
-            h.set(.prod, ids[0], "failed")
-            let more = try await h.waitForDeliveries(
-                to: Harness.genericPath, count: Self.connectorCount + 1, successfulOnly: true)
+            rig.set(.prod, ids[0], "failed")
+            let more = try await rig.waitForDeliveries(
+                to: DaemonRig.genericPath, count: Self.connectorCount + 1, successfulOnly: true)
             let last = try GenericDelivery(more[Self.connectorCount])
             #expect(last.connectorID == ids[0] && last.status == "failed", "\(last)")
             #expect(last.webhookID.map { !webhookIDs.contains($0) } == true, "a new webhook-id: \(last)")
-            try await h.waitForMorePolls(.prod, count: 2)
-            #expect(h.received(Harness.genericPath).count == Self.connectorCount + 1)
+            try await rig.waitForMorePolls(.prod, count: 2)
+            #expect(rig.received(DaemonRig.genericPath).count == Self.connectorCount + 1)
 
             daemon.signal(SIGTERM)
             let stopped = try await daemon.waitForExit(timeout: .seconds(20))
             #expect(stopped.status == 0, "\(stopped)")
         }
-    }
-
-    /// Runs `status --json` on the state file through `/proc/HOLDER/root` until `condition` holds.
-    private func waitForDiskStatus(
-        _ disk: PrivateTmpfs, _ what: String, timeout: Duration = .seconds(20),
-        until condition: (StatusOutput) -> Bool
-    ) async throws -> StatusOutput {
-        let deadline = ContinuousClock.now + timeout
-        var last = "(nothing)"
-        while ContinuousClock.now < deadline {
-            let result = try await runSSOWatch(
-                ["status", "--json", "--state-file", disk.outside("state.json")], timeout: .seconds(30))
-            guard result.status == 0 else { throw HarnessError("`ssowatch status --json` failed: \(result)") }
-            let output = try StatusOutput(parsing: result.stdout)
-            if condition(output) { return output }
-            last = output.text
-            try await Task.sleep(for: .milliseconds(250))
-        }
-        throw HarnessError(
-            "timed out after \(timeout) waiting for `status --json` to show \(what); last seen:\n\(last)")
     }
 }

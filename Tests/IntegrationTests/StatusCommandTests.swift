@@ -10,8 +10,6 @@ import Testing
 
 /// `ssowatch status`: what the state file knows, as text or as the JSON object of docs/COMMANDS.md.
 @Suite struct StatusCommandTests {
-    typealias Harness = DaemonHarness
-
     /// A JSON object's keys, in any order.
     private func keys(_ value: Any?) -> Set<String> {
         Set((value as? [String: Any])?.keys.map { $0 } ?? [])
@@ -23,10 +21,10 @@ import Testing
     }
 
     @Test func withoutAStateFileItPrintsEmptyLists() async throws {
-        try await withDaemonHarness { h in
-            let config = try h.config()
-                .webhook("audit", type: "generic", url: h.url(Harness.genericPath))
-                .write(to: h.directory)
+        try await withDaemonRig { rig in
+            let config = try rig.config()
+                .webhook("audit", type: "generic", url: rig.url(DaemonRig.genericPath))
+                .write(to: rig.directory)
 
             let json = try await runSSOWatch(["status", "--json", "--config", config])
             #expect(json.status == 0, "\(json)")
@@ -39,28 +37,28 @@ import Testing
 
             let text = try await runSSOWatch(["status", "--config", config])
             #expect(text.status == 0, "\(text)")
-            #expect(text.stdout.contains(h.statePath), "says which file it looked for: \(text.stdout)")
+            #expect(text.stdout.contains(rig.statePath), "says which file it looked for: \(text.stdout)")
 
-            let bare = try await runSSOWatch(["status", "--json", "--state-file", h.directory.path("missing.json")])
+            let bare = try await runSSOWatch(["status", "--json", "--state-file", rig.directory.path("missing.json")])
             #expect(bare.status == 0, "\(bare)")
             #expect(try StatusOutput(parsing: bare.stdout).connectors.isEmpty)
-            #expect(!h.directory.exists("state.json"), "status never creates the state file")
+            #expect(!rig.directory.exists("state.json"), "status never creates the state file")
         }
     }
 
     @Test func afterARunTheJSONHasEveryDocumentedField() async throws {
-        try await withDaemonHarness { h in
-            let ok = h.connector(.prod, "ok.example.com", "verified")
-            h.connector(.prod, "wait.example.com", "pending")
-            let config = try h.config(accounts: [.prod, .staging])
+        try await withDaemonRig { rig in
+            let ok = rig.connector(.prod, "ok.example.com", "verified")
+            rig.connector(.prod, "wait.example.com", "pending")
+            let config = try rig.config(accounts: [.prod, .staging])
                 .account(
                     "dormant", id: "0123456789abcdef0123456789abcdef", token: "cfut_dormant", [("enabled", "false")]
                 )
-                .webhook("chat", type: "slack", url: h.url(Harness.slackPath))
-                .write(to: h.directory)
+                .webhook("chat", type: "slack", url: rig.url(DaemonRig.slackPath))
+                .write(to: rig.directory)
 
-            try await h.withDaemon(configPath: config) { daemon in
-                try await h.waitForStatus(containing: "2 connectors in 2 accounts: 1 verified, 1 pending")
+            try await rig.withDaemon(config) { daemon in
+                try await rig.waitForStatus(containing: "2 connectors in 2 accounts: 1 verified, 1 pending")
                 daemon.signal(SIGTERM)
                 let result = try await daemon.waitForExit(timeout: .seconds(15))
                 #expect(result.status == 0, "\(result)")
@@ -136,17 +134,17 @@ import Testing
     }
 
     @Test func stateFileOptionWorksWithoutAConfiguration() async throws {
-        try await withDaemonHarness { h in
-            let ok = h.connector(.prod, "ok.example.com", "verified")
-            let config = try h.config().write(to: h.directory)
-            try await h.withDaemon(configPath: config) { daemon in
-                try await h.waitForStatus(containing: "1 connector in 1 account: 1 verified")
+        try await withDaemonRig { rig in
+            let ok = rig.connector(.prod, "ok.example.com", "verified")
+            let config = try rig.config().write(to: rig.directory)
+            try await rig.withDaemon(config) { daemon in
+                try await rig.waitForStatus(containing: "1 connector in 1 account: 1 verified")
                 daemon.signal(SIGTERM)
                 #expect(try await daemon.waitForExit(timeout: .seconds(15)).status == 0)
             }
             // No --config, no $SSOWATCH_CONFIG: the default /etc path is not read.
             try FileManager.default.removeItem(atPath: config)
-            let result = try await runSSOWatch(["status", "--json", "--state-file", h.statePath])
+            let result = try await runSSOWatch(["status", "--json", "--state-file", rig.statePath])
             #expect(result.status == 0, "\(result)")
             let status = try StatusOutput(parsing: result.stdout)
             #expect(status.accounts.map(\.name) == ["prod"])
@@ -155,11 +153,11 @@ import Testing
             #expect(status.connector(ok)?.status == "verified")
             #expect(status.connector(ok)?.emailDomain == "ok.example.com")
 
-            let text = try await runSSOWatch(["status", "--state-file", h.statePath])
+            let text = try await runSSOWatch(["status", "--state-file", rig.statePath])
             #expect(text.status == 0, "\(text)")
             #expect(text.stdout.contains("ok.example.com"), "\(text.stdout)")
 
-            let both = try await runSSOWatch(["status", "--state-file", h.statePath, "--config", "/nonexistent.ini"])
+            let both = try await runSSOWatch(["status", "--state-file", rig.statePath, "--config", "/nonexistent.ini"])
             #expect(both.status == 64, "either --config or --state-file: \(both)")
         }
     }

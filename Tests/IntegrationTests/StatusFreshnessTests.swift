@@ -16,39 +16,38 @@ import Testing
 /// a poll, a webhook request): a change that waited for the flush would still meet one deadline now and
 /// then, by luck, but hardly all of them.
 @Suite struct StatusFreshnessTests {
-    typealias Harness = DaemonHarness
-
     /// How long after the daemon saw a change `status --json` may still show the old value.
     static let budget: Duration = .milliseconds(1500)
 
     @Test func anAccountsLastErrorIsShownAsSoonAsItChangesAndClearedAsSoonAsItRecovers() async throws {
-        try await withDaemonHarness { h in
-            h.connector(.prod, "one.example.com", "pending")
-            let config = try h.config().write(to: h.directory)
-            try await h.withDaemon(configPath: config) { daemon in
-                try await h.notify.waitForMessage(containing: "READY=1")
-                try await h.waitForStatus(containing: "1 connector in 1 account: 1 pending")
-                _ = try await h.waitForStatusJSON(configPath: config, "the baseline") { $0.connectors.count == 1 }
+        try await withDaemonRig { rig in
+            rig.connector(.prod, "one.example.com", "pending")
+            let config = try rig.config().write(to: rig.directory)
+            try await rig.withDaemon(config) { daemon in
+                try await rig.notify.waitForMessage(containing: "READY=1")
+                try await rig.waitForStatus(containing: "1 connector in 1 account: 1 pending")
+                _ = try await rig.waitForStatusJSON(configPath: config, "the baseline") { $0.connectors.count == 1 }
 
                 for round in 1...2 {
-                    let before = h.notify.received.count
-                    h.simulator.injectFault(
+                    let before = rig.notify.received.count
+                    rig.simulator.injectFault(
                         .httpStatus(500, body: #"{"success":false,"errors":[{"code":10000,"message":"boom"}]}"#),
                         times: 1000, accountID: TestAccount.prod.id)
-                    let failing = try await h.waitForStatus(containing: "1 account failing (prod: ", after: before)
+                    let failing = try await rig.waitForStatus(containing: "1 account failing (prod: ", after: before)
                     let failedAt = ContinuousClock.now
-                    let shown = try await statusWithin(h, config, of: failedAt, "prod's last_error") {
+                    let shown = try await statusWithin(rig, config, of: failedAt, "prod's last_error") {
                         $0.account("prod")?.lastError?.contains("500") == true
                     }
                     print("round \(round): \(failing); status --json showed last_error after \(shown)")
 
-                    let recovering = h.notify.received.count
-                    h.simulator.clearFaults()
-                    try await waitForStatusLine(h, after: recovering, "without a failing account") {
+                    let recovering = rig.notify.received.count
+                    rig.simulator.clearFaults()
+                    try await rig.waitForStatusLine("without a failing account", after: recovering) {
                         !$0.contains("failing")
                     }
                     let recoveredAt = ContinuousClock.now
-                    let cleared = try await statusWithin(h, config, of: recoveredAt, "prod's last_error back to null") {
+                    let cleared = try await statusWithin(rig, config, of: recoveredAt, "prod's last_error back to null")
+                    {
                         $0.account("prod")?.lastError == nil
                     }
                     print("round \(round): recovered; status --json showed last_error null after \(cleared)")
@@ -60,32 +59,30 @@ import Testing
     }
 
     @Test func aFailingWebhookIsShownFailingAsSoonAsAnAttemptFails() async throws {
-        try await withDaemonHarness { h in
-            let id = h.connector(.prod, "one.example.com", "pending")
-            let config = try h.config()
-                .webhook("audit", type: "generic", url: h.url(Harness.genericPath), [("events", "all")])
-                .write(to: h.directory)
-            try await h.withDaemon(configPath: config) { daemon in
-                try await h.notify.waitForMessage(containing: "READY=1")
-                try await h.waitForStatus(containing: "1 connector in 1 account: 1 pending")
+        try await withDaemonRig { rig in
+            let id = rig.connector(.prod, "one.example.com", "pending")
+            let config = try rig.auditedConfig().write(to: rig.directory)
+            try await rig.withDaemon(config) { daemon in
+                try await rig.notify.waitForMessage(containing: "READY=1")
+                try await rig.waitForStatus(containing: "1 connector in 1 account: 1 pending")
 
                 for (round, status) in ["verified", "failed"].enumerated() {
-                    let seen = h.deliveries.value.count
-                    h.receiver.setDefaultResponse(.init(status: 503, body: "down for maintenance"))
-                    h.set(.prod, id, status)
-                    _ = try await h.deliveries.wait(for: "a delivery attempt answered 503", timeout: .seconds(20)) {
+                    let seen = rig.deliveries.value.count
+                    rig.receiver.setDefaultResponse(.init(status: 503, body: "down for maintenance"))
+                    rig.set(.prod, id, status)
+                    _ = try await rig.deliveries.wait(for: "a delivery attempt answered 503", timeout: .seconds(20)) {
                         $0.dropFirst(seen).contains { $0.responseStatus == 503 }
                     }
                     let refusedAt = ContinuousClock.now
-                    let shown = try await statusWithin(h, config, of: refusedAt, "webhook audit failing") { output in
+                    let shown = try await statusWithin(rig, config, of: refusedAt, "webhook audit failing") { output in
                         guard let audit = try? output.webhook("audit") else { return false }
                         return audit.failing && audit.lastError?.contains("503") == true && audit.queued == 1
                     }
                     print("round \(round + 1): status --json showed the webhook failing \(shown) after the 503")
 
-                    h.receiver.setDefaultResponse(.init(status: 200, body: "ok"))
-                    try await h.waitForDeliveries(to: Harness.genericPath, count: round + 1, successfulOnly: true)
-                    _ = try await statusWithin(h, config, of: .now, "webhook audit no longer failing") { output in
+                    rig.receiver.setDefaultResponse(.init(status: 200, body: "ok"))
+                    try await rig.waitForDeliveries(to: DaemonRig.genericPath, count: round + 1, successfulOnly: true)
+                    _ = try await statusWithin(rig, config, of: .now, "webhook audit no longer failing") { output in
                         guard let audit = try? output.webhook("audit") else { return false }
                         return !audit.failing && audit.queued == 0 && output.outbox == 0
                     }
@@ -97,17 +94,17 @@ import Testing
     }
 
     @Test func anUnknownStatusThatLastsTwoSecondsIsShownWhileItLasts() async throws {
-        try await withDaemonHarness { h in
-            let id = h.connector(.prod, "odd.example.com", "pending")
-            let config = try h.config().write(to: h.directory)
-            try await h.withDaemon(configPath: config) { daemon in
-                try await h.notify.waitForMessage(containing: "READY=1")
-                try await h.waitForStatus(containing: "1 connector in 1 account: 1 pending")
-                _ = try await h.waitForStatusJSON(configPath: config, "the baseline") { $0.connectors.count == 1 }
+        try await withDaemonRig { rig in
+            let id = rig.connector(.prod, "odd.example.com", "pending")
+            let config = try rig.config().write(to: rig.directory)
+            try await rig.withDaemon(config) { daemon in
+                try await rig.notify.waitForMessage(containing: "READY=1")
+                try await rig.waitForStatus(containing: "1 connector in 1 account: 1 pending")
+                _ = try await rig.waitForStatusJSON(configPath: config, "the baseline") { $0.connectors.count == 1 }
 
                 for (round, raw) in ["quarantined", "under_review"].enumerated() {
-                    let polled = h.pollCount(.prod)
-                    h.simulator.setRawConnectorJSON(
+                    let polled = rig.pollCount(.prod)
+                    rig.simulator.setRawConnectorJSON(
                         accountID: TestAccount.prod.id, connectorID: id,
                         json: """
                             {"id":"\(id)","email_domain":"odd.example.com","enabled":false,\
@@ -116,9 +113,9 @@ import Testing
                             "verification":{"code":"cloudflare_dashboard_sso=\(id)","status":"\(raw)"}}
                             """)
                     let changedAt = ContinuousClock.now
-                    try await h.waitForPolls(.prod, count: 1, after: polled)
+                    try await rig.waitForPolls(.prod, count: 1, after: polled)
                     let seenAt = ContinuousClock.now
-                    let shown = try await statusWithin(h, config, of: seenAt, "the connector \(raw)") {
+                    let shown = try await statusWithin(rig, config, of: seenAt, "the connector \(raw)") {
                         $0.connector(id)?.status == raw
                     }
                     let lasted = changedAt.duration(to: .now)
@@ -127,10 +124,10 @@ import Testing
 
                     // It lasts about two seconds, then the connector is pending again.
                     try await Task.sleep(until: changedAt + .seconds(2), clock: .continuous)
-                    let restoring = h.pollCount(.prod)
-                    h.simulator.setRawConnectorJSON(accountID: TestAccount.prod.id, connectorID: id, json: nil)
-                    try await h.waitForPolls(.prod, count: 1, after: restoring)
-                    let restored = try await statusWithin(h, config, of: .now, "the connector pending again") {
+                    let restoring = rig.pollCount(.prod)
+                    rig.simulator.setRawConnectorJSON(accountID: TestAccount.prod.id, connectorID: id, json: nil)
+                    try await rig.waitForPolls(.prod, count: 1, after: restoring)
+                    let restored = try await statusWithin(rig, config, of: .now, "the connector pending again") {
                         $0.connector(id)?.status == "pending"
                     }
                     print("round \(round + 1): pending again, shown \(restored) after the poll that saw it")
@@ -145,13 +142,13 @@ import Testing
     /// when the command that showed it ended). Records a failure, with the time it did take, when that is
     /// more than `budget`; throws when it never does within 10 s.
     private func statusWithin(
-        _ h: Harness, _ config: String, of start: ContinuousClock.Instant, _ what: String,
+        _ rig: DaemonRig, _ config: String, of start: ContinuousClock.Instant, _ what: String,
         sourceLocation: SourceLocation = #_sourceLocation, until condition: (StatusOutput) -> Bool
     ) async throws -> Duration {
         let deadline = start + .seconds(10)
         var last = "(nothing)"
         while ContinuousClock.now < deadline {
-            let output = try await h.status(configPath: config)
+            let output = try await rig.status(configPath: config)
             let elapsed = start.duration(to: .now)
             if condition(output) {
                 #expect(
@@ -163,24 +160,5 @@ import Testing
             try await Task.sleep(for: .milliseconds(50))
         }
         throw HarnessError("`status --json` never showed \(what) within 10 s; last seen:\n\(last)")
-    }
-
-    /// Waits for a `STATUS=` line, among the datagrams from index `after` on, that satisfies `condition`.
-    private func waitForStatusLine(
-        _ h: Harness, after index: Int, _ what: String, until condition: @escaping @Sendable (String) -> Bool
-    ) async throws {
-        let lines: @Sendable ([String]) -> [String] = { datagrams in
-            datagrams.dropFirst(index).flatMap { $0.split(separator: "\n") }.filter { $0.hasPrefix("STATUS=") }
-                .map(String.init)
-        }
-        let deadline = ContinuousClock.now + .seconds(20)
-        while !lines(h.notify.received).contains(where: condition) {
-            guard ContinuousClock.now < deadline else {
-                throw HarnessError(
-                    "timed out waiting for a STATUS= line \(what); last: \(lines(h.notify.received).last ?? "(none)")")
-            }
-            _ = try? await h.notify.waitForMessage(
-                containing: "STATUS=", after: h.notify.received.count, timeout: .milliseconds(500))
-        }
     }
 }

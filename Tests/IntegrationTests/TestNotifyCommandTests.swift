@@ -175,7 +175,7 @@ private func withTestNotifySetup<T>(
             let account = TestAccount.prod
             let config = ConfigFile(apiBaseURL: "http://127.0.0.1:9/client/v4")
                 .account(account.name, id: account.id, token: account.token)
-            let path = try DeliveryDaemon.config(config, webhooks: webhooks, receivers: [receiver]).write(to: directory)
+            let path = try config.webhooks(webhooks, on: [receiver]).write(to: directory)
             return try await body(TestNotifySetup(receiver: receiver, configPath: path))
         }
     }

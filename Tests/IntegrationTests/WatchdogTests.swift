@@ -16,14 +16,14 @@ import Testing
 /// sets it to the service's main pid. The tests leave it unset (any process may ping) or set it to
 /// another pid.
 @Suite struct WatchdogTests {
-    static let account = RigAccount(name: "prod", id: TestAccount.prod.id, token: "cfut_watchdog_prod_6f7a")
+    static let account = TestAccount(name: "prod", id: TestAccount.prod.id, token: "cfut_watchdog_prod_6f7a")
 
     @Test func pingsContinueWhileCloudflareIsUnreachableAndStopWhenTheSchedulerHangs() async throws {
-        try await withReliabilityRig { rig in
+        try await withDaemonRig { rig in
             rig.register([Self.account])
             rig.simulator.addConnector(accountID: Self.account.id, domain: "example.com", status: "pending")
             rig.simulator.injectFault(.dropConnection, times: 100_000)
-            let path = try rig.config([Self.account]).write(to: rig.directory)
+            let path = try rig.config(accounts: [Self.account]).write(to: rig.directory)
             let environment = ["WATCHDOG_USEC": "1000000", "SSOWATCH_TEST_HANG_ON_SIGUSR1": "1"]
             try await rig.withDaemon(path, environment: environment) { daemon in
                 try await rig.notify.waitForMessage(containing: "READY=1")
@@ -56,9 +56,9 @@ import Testing
     }
 
     @Test func aWatchdogMeantForAnotherProcessIsNotPinged() async throws {
-        try await withReliabilityRig { rig in
+        try await withDaemonRig { rig in
             rig.register([Self.account])
-            let path = try rig.config([Self.account]).write(to: rig.directory)
+            let path = try rig.config(accounts: [Self.account]).write(to: rig.directory)
             try await rig.withDaemon(path, environment: ["WATCHDOG_USEC": "1000000", "WATCHDOG_PID": "1"]) { _ in
                 try await rig.notify.waitForMessage(containing: "READY=1")
                 let error = await #expect(throws: HarnessError.self) {

@@ -66,11 +66,11 @@ import Testing
     func aRefusedWebhookIsReportedHeldAndResumedByAReloadWithAFixedURL(_ refusal: RefusalCase) async throws {
         let webhook = TestWebhook.make("ops", type: refusal.type)
         let domains = ["alpha.refused.example", "bravo.refused.example"]
-        try await withDeliveryDaemon(domains: domains, webhooks: [webhook]) { daemon in
-            daemon.receiver.setDefaultResponse(refusal.response)
-            daemon.flip(0, to: "verified")
-            try await daemon.waitForDeliveries(1)
-            let statusLine = try await daemon.waitForStatus(containing: "1 webhook failing (ops: ")
+        try await withWatchingDaemon(domains: domains, webhooks: [webhook]) { rig, daemon in
+            rig.receiver.setDefaultResponse(refusal.response)
+            rig.flip(0, to: "verified")
+            try await rig.waitForDeliveries(count: 1)
+            let statusLine = try await rig.waitForStatus(containing: "1 webhook failing (ops: ")
             let shown = String(refusal.reason.prefix(StatusLine.errorLimit - 1))
             #expect(statusLine.contains("ops: \(shown)"), "\(statusLine)")
             let logLine = try await errorLine(in: daemon, containing: "webhook refused the notification")
@@ -78,11 +78,12 @@ import Testing
             #expect(logLine.contains("webhook=ops") && logLine.contains("host=127.0.0.1"), "\(logLine)")
 
             // A later event queues behind the refused one; several poll cycles bring no new attempt.
-            daemon.flip(1, to: "failed")
-            try await daemon.waitForPolls(4)
-            #expect(daemon.receiver.receivedCount == 1, "a permanent refusal is never retried")
+            rig.flip(1, to: "failed")
+            try await rig.waitForMorePolls(count: 4)
+            #expect(rig.receiver.receivedCount == 1, "a permanent refusal is never retried")
 
-            let (status, statusCommand) = try await daemon.status()
+            let statusCommand = try await runSSOWatch(["status", "--json", "--config", rig.configPath])
+            let status = try StatusOutput(parsing: statusCommand.stdout)
             let ops = try status.webhook("ops")
             #expect(ops.failing)
             #expect(ops.lastError?.contains(refusal.reason) == true, "\(String(describing: ops.lastError))")
@@ -90,8 +91,8 @@ import Testing
             #expect(status.outbox == 2)
 
             let outputs = [
-                ("the daemon's log", daemon.daemon.stderr + daemon.daemon.stdout),
-                ("STATUS=", daemon.notify.lines.joined(separator: "\n")),
+                ("the daemon's log", daemon.stderr + daemon.stdout),
+                ("STATUS=", rig.notify.lines.joined(separator: "\n")),
                 ("ssowatch status --json", statusCommand.stdout + statusCommand.stderr),
             ]
             for (name, text) in outputs {
@@ -99,28 +100,28 @@ import Testing
             }
 
             // The operator fixes the URL and reloads: the held events go out, oldest first.
-            daemon.receiver.setDefaultResponse(refusal.success)
+            rig.receiver.setDefaultResponse(refusal.success)
             let fixed = webhook.movedToNewURL()
-            try await daemon.reload(webhooks: [fixed])
-            try await daemon.waitForDeliveries(3)
-            try await daemon.waitForPolls(2)
-            let resumed = Array(daemon.receiver.received.dropFirst())
+            try await rig.reload(daemon, with: rig.watchingConfig(webhooks: [fixed]))
+            try await rig.waitForDeliveries(count: 3)
+            try await rig.waitForMorePolls(count: 2)
+            let resumed = Array(rig.receiver.received.dropFirst())
             try #require(resumed.count == 2, "each held event is sent once")
             #expect(resumed.allSatisfy { $0.path == fixed.path && $0.query == fixed.query })
             #expect(resumed[0].bodyString.contains(domains[0]) && !resumed[0].bodyString.contains(domains[1]))
             #expect(resumed[1].bodyString.contains(domains[1]) && !resumed[1].bodyString.contains(domains[0]))
-            #expect(daemon.daemon.stderr.contains("resuming delivery of its held notifications"))
+            #expect(daemon.stderr.contains("resuming delivery of its held notifications"))
 
-            let after = try await daemon.status().json
+            let after = try await rig.status()
             let fixedOps = try after.webhook("ops")
             #expect(!fixedOps.failing && fixedOps.queued == 0 && fixedOps.lastError == nil)
-            #expect(fixed.leakingLines(in: daemon.daemon.stderr).isEmpty)
+            #expect(fixed.leakingLines(in: daemon.stderr).isEmpty)
         }
     }
 
     /// The first log line at error level that contains `text`, once the daemon has written it.
-    private func errorLine(in daemon: DeliveryDaemon, containing text: String) async throws -> String {
-        let log = try await daemon.waitForLog(containing: text)
+    private func errorLine(in daemon: SSOWatchProcess, containing text: String) async throws -> String {
+        let log = try await daemon.waitForOutput(containing: text, in: .stderr)
         let line = log.split(separator: "\n").first { $0.contains(text) }.map(String.init)
         return try #require(line)
     }
@@ -131,30 +132,30 @@ import Testing
         let broken = TestWebhook.make("broken", type: "generic", receiver: 0)
         let healthy = TestWebhook.make("healthy", type: "slack", receiver: 1)
         let domains = ["alpha.isolation.example", "bravo.isolation.example"]
-        try await withDeliveryDaemon(domains: domains, webhooks: [broken, healthy], receivers: 2) { daemon in
-            daemon.receivers[0].down()
-            daemon.flip(0, to: "verified")
-            try await daemon.waitForDeliveries(1, receiver: 1)
-            try await daemon.waitForDeliveries(1, receiver: 0)
+        try await withWatchingDaemon(domains: domains, webhooks: [broken, healthy], receivers: 2) { rig, daemon in
+            rig.receivers[0].down()
+            rig.flip(0, to: "verified")
+            try await rig.waitForDeliveries(count: 1, receiver: 1)
+            try await rig.waitForDeliveries(count: 1, receiver: 0)
 
             let flipped = Date()
-            daemon.flip(1, to: "failed")
-            try await daemon.waitForDeliveries(2, receiver: 1, timeout: .seconds(10))
-            let healthyRequests = daemon.receivers[1].received
+            rig.flip(1, to: "failed")
+            try await rig.waitForDeliveries(count: 2, receiver: 1, timeout: .seconds(10))
+            let healthyRequests = rig.receivers[1].received
             #expect(healthyRequests[0].bodyString.contains(domains[0]))
             #expect(healthyRequests[1].bodyString.contains(domains[1]))
             let delay = healthyRequests[1].receivedAt.timeIntervalSince(flipped)
             #expect(delay < 5, "the healthy webhook got the second event \(delay) s after the change")
 
             // Meanwhile the broken webhook has only been retrying its oldest event.
-            let attempts = daemon.receivers[0].received
+            let attempts = rig.receivers[0].received
             #expect(attempts.allSatisfy { $0.string("data.connector.email_domain") == domains[0] })
             #expect(attempts.allSatisfy { $0.responseStatus == 503 })
-            let status = try await daemon.waitForStatus(containing: "1 webhook failing (broken: HTTP 503")
+            let status = try await rig.waitForStatus(containing: "1 webhook failing (broken: HTTP 503")
             #expect(!status.contains("healthy:"), "\(status)")
 
-            daemon.receivers[0].up()
-            let all = try await daemon.waitForReceived(
+            rig.receivers[0].up()
+            let all = try await rig.waitForDeliveries(
                 "both events delivered to the broken webhook", timeout: .seconds(15)
             ) {
                 $0.filter { $0.responseStatus == 200 }.count >= 2
@@ -163,7 +164,7 @@ import Testing
             #expect(delivered.map { $0.string("data.connector.email_domain") } == domains, "in detection order")
             #expect(delivered.map { $0.string("type") } == ["connector.verified", "connector.failed"])
             #expect(Set(delivered.compactMap { $0.header("webhook-id") }).count == 2)
-            #expect(daemon.receivers[1].receivedCount == 2, "the healthy webhook got each event once")
+            #expect(rig.receivers[1].receivedCount == 2, "the healthy webhook got each event once")
         }
     }
 
@@ -182,14 +183,14 @@ import Testing
         let young = Self.entry(
             domain: "young.expiry.example", connector: "0b0b", enqueuedAt: now.addingTimeInterval(-5))
         let expiry = old.enqueuedAt.addingTimeInterval(60)
-        try await withDeliveryDaemon(
+        try await withWatchingDaemon(
             webhooks: [webhook], daemonSettings: [("delivery_max_age", "1m")],
-            beforeStart: { directory, receivers in
+            beforeStart: { rig in
                 var webhookStates: [String: WebhookDeliveryState] = [:]
                 if failure == "transient" {
-                    receivers[0].down()
+                    rig.receiver.down()
                 } else {
-                    let url = receivers[0].url(path: webhook.pathAndQuery)
+                    let url = rig.receiver.url(path: webhook.pathAndQuery)
                     old.attempts = 1
                     old.lastError = "HTTP 410: Gone"
                     old.permanentFailure = true
@@ -197,17 +198,17 @@ import Testing
                     webhookStates["ops"] = WebhookDeliveryState(lastError: "HTTP 410: Gone", failing: true)
                 }
                 try StateFile.save(
-                    StateDocument(outbox: [old, young], webhooks: webhookStates), path: directory.path("state.json"))
+                    StateDocument(outbox: [old, young], webhooks: webhookStates), path: rig.statePath)
             }
-        ) { daemon in
-            let log = try await daemon.waitForLog(
-                containing: "giving up on a notification after 1m", timeout: .seconds(30))
+        ) { rig, daemon in
+            let log = try await daemon.waitForOutput(
+                containing: "giving up on a notification after 1m", in: .stderr, timeout: .seconds(30))
             let line = try #require(log.split(separator: "\n").first { $0.contains("giving up") })
             #expect(line.hasPrefix("<3>error: "), "\(line)")
             #expect(line.contains("event_id=\(old.event.id)") && line.contains("webhook=ops"), "\(line)")
-            daemon.receiver.up()
+            rig.receiver.up()
 
-            let all = try await daemon.waitForReceived("the younger event delivered") {
+            let all = try await rig.waitForDeliveries("the younger event delivered") {
                 $0.contains { $0.responseStatus == 200 }
             }
             let oldAttempts = all.filter { $0.header("webhook-id") == old.event.id }
@@ -223,8 +224,8 @@ import Testing
             #expect(youngAttempts.last?.responseStatus == 200)
             #expect(all.count == oldAttempts.count + youngAttempts.count)
 
-            try await daemon.waitForLog(containing: "notification delivered")
-            let status = try await daemon.status().json
+            try await daemon.waitForOutput(containing: "notification delivered", in: .stderr)
+            let status = try await rig.status()
             #expect(status.outbox == 0)
             let ops = try status.webhook("ops")
             #expect(ops.queued == 0 && !ops.failing)

@@ -128,14 +128,14 @@ import Testing
     @Test(arguments: ServiceCase.all)
     func oneEventArrivesOnceInTheServicesNativeFormat(_ service: ServiceCase) async throws {
         let webhook = TestWebhook.make("ops", type: service.type, query: service.query)
-        try await withDeliveryDaemon(webhooks: [webhook]) { daemon in
-            daemon.receiver.setDefaultResponse(service.response)
-            daemon.flip(0, to: "verified")
-            try await daemon.waitForDeliveries(1)
-            try await daemon.waitForLog(containing: "notification delivered")
+        try await withWatchingDaemon(webhooks: [webhook]) { rig, daemon in
+            rig.receiver.setDefaultResponse(service.response)
+            rig.flip(0, to: "verified")
+            try await rig.waitForDeliveries(count: 1)
+            try await daemon.waitForOutput(containing: "notification delivered", in: .stderr)
             // More poll cycles: a delivered event is never sent again.
-            try await daemon.waitForPolls(2)
-            let requests = daemon.receiver.received
+            try await rig.waitForMorePolls(count: 2)
+            let requests = rig.receiver.received
             try #require(requests.count == 1, "\(requests.map(\.bodyString))")
             let request = requests[0]
             #expect(request.method == "POST")
@@ -143,9 +143,9 @@ import Testing
             #expect(request.query == webhook.query)
             #expect(request.header("User-Agent") == "ssowatch/\(SSOWatchVersion.string)")
             #expect(request.responseStatus == service.response.status)
-            service.check(request, daemon.domains[0], daemon.connectorIDs[0])
+            service.check(request, rig.domains[0], rig.connectorIDs[0])
 
-            let status = try await daemon.status().json
+            let status = try await rig.status()
             let ops = try status.webhook("ops")
             #expect(ops.type == service.type)
             #expect(ops.host == "127.0.0.1")
@@ -153,7 +153,7 @@ import Testing
             #expect(!ops.failing)
             #expect(ops.lastError == nil)
             #expect(status.outbox == 0)
-            #expect(webhook.leakingLines(in: daemon.daemon.stderr).isEmpty)
+            #expect(webhook.leakingLines(in: daemon.stderr).isEmpty)
         }
     }
 
@@ -233,15 +233,15 @@ import Testing
     @Test(arguments: RateLimitCase.all)
     func aRateLimitedDeliveryWaitsAsTheServiceAsks(_ limit: RateLimitCase) async throws {
         let webhook = TestWebhook.make("ops", type: limit.type)
-        try await withDeliveryDaemon(webhooks: [webhook]) { daemon in
+        try await withWatchingDaemon(webhooks: [webhook]) { rig, daemon in
             let (response, notBefore) = limit.make(Date())
-            daemon.receiver.enqueue(response)
-            daemon.receiver.setDefaultResponse(
+            rig.receiver.enqueue(response)
+            rig.receiver.setDefaultResponse(
                 WebhookReceiver.Response(status: 200, headers: [("Content-Type", "application/json")], body: "{}"))
-            daemon.flip(0, to: "verified")
-            try await daemon.waitForDeliveries(2, timeout: .seconds(40))
-            try await daemon.waitForLog(containing: "notification delivered")
-            let requests = daemon.receiver.received
+            rig.flip(0, to: "verified")
+            try await rig.waitForDeliveries(count: 2, timeout: .seconds(40))
+            try await daemon.waitForOutput(containing: "notification delivered", in: .stderr)
+            let requests = rig.receiver.received
             try #require(requests.count == 2)
             #expect(requests[0].responseStatus == 429)
             #expect(requests[1].responseStatus == 200)
@@ -257,9 +257,9 @@ import Testing
             }
             #expect(wait < max(limit.minimumWait, 10) + 10, "retried \(wait) s after the 429")
 
-            let log = daemon.daemon.stderr
+            let log = daemon.stderr
             #expect(log.contains("warning: webhook asked to slow down: HTTP 429"), "\(log)")
-            let ops = try await daemon.status().json.webhook("ops")
+            let ops = try await rig.status().webhook("ops")
             #expect(!ops.failing && ops.queued == 0 && ops.lastError == nil)
             #expect(webhook.leakingLines(in: log).isEmpty)
         }
@@ -271,13 +271,13 @@ import Testing
     func serverErrorsAreRetriedWithBackoffUntilTheyStop(_ type: String) async throws {
         let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
         let webhook = TestWebhook.make("ops", type: type, settings: type == "generic" ? [("secret", secret)] : [])
-        try await withDeliveryDaemon(webhooks: [webhook]) { daemon in
-            daemon.receiver.enqueue(status: 503, headers: [("Content-Type", "text/plain")], body: "upstream down")
-            daemon.receiver.enqueue(status: 500, headers: [("Content-Type", "text/plain")], body: "rollup_error")
-            daemon.flip(0, to: "verified")
-            try await daemon.waitForDeliveries(3, timeout: .seconds(30))
-            try await daemon.waitForLog(containing: "notification delivered")
-            let requests = daemon.receiver.received
+        try await withWatchingDaemon(webhooks: [webhook]) { rig, daemon in
+            rig.receiver.enqueue(status: 503, headers: [("Content-Type", "text/plain")], body: "upstream down")
+            rig.receiver.enqueue(status: 500, headers: [("Content-Type", "text/plain")], body: "rollup_error")
+            rig.flip(0, to: "verified")
+            try await rig.waitForDeliveries(count: 3, timeout: .seconds(30))
+            try await daemon.waitForOutput(containing: "notification delivered", in: .stderr)
+            let requests = rig.receiver.received
             try #require(requests.count == 3)
             #expect(requests.map(\.responseStatus) == [503, 500, 200])
             #expect(Set(requests.map(\.bodyString)).count == 1, "every attempt sends the same body")
@@ -299,11 +299,11 @@ import Testing
                     #expect(request.header("webhook-signature") == expected, "each attempt is signed anew")
                 }
             }
-            let log = daemon.daemon.stderr
+            let log = daemon.stderr
             #expect(log.contains("warning: delivery failed, will retry: HTTP 503: upstream down"), "\(log)")
             #expect(log.contains("warning: delivery failed, will retry: HTTP 500: rollup_error"), "\(log)")
-            try await daemon.waitForStatus(containing: "1 webhook failing (ops: HTTP 503: upstream down)")
-            let ops = try await daemon.status().json.webhook("ops")
+            try await rig.waitForStatus(containing: "1 webhook failing (ops: HTTP 503: upstream down)")
+            let ops = try await rig.status().webhook("ops")
             #expect(!ops.failing && ops.queued == 0 && ops.lastError == nil, "no longer failing after a success")
         }
     }
@@ -314,13 +314,13 @@ import Testing
         let domains = (1...5).map { "host\($0).batch.example" }
         let chat = TestWebhook.make("chat", type: "slack", receiver: 0)
         let hook = TestWebhook.make("hook", type: "generic", receiver: 1)
-        try await withDeliveryDaemon(domains: domains, webhooks: [chat, hook], receivers: 2) { daemon in
-            daemon.flipTogether([(0, "verified"), (1, "failed"), (2, "verified"), (3, "verified"), (4, "failed")])
-            try await daemon.waitForDeliveries(1, receiver: 0)
-            try await daemon.waitForDeliveries(5, receiver: 1)
-            try await daemon.waitForPolls(2)
+        try await withWatchingDaemon(domains: domains, webhooks: [chat, hook], receivers: 2) { rig, daemon in
+            rig.flipTogether([(0, "verified"), (1, "failed"), (2, "verified"), (3, "verified"), (4, "failed")])
+            try await rig.waitForDeliveries(count: 1, receiver: 0)
+            try await rig.waitForDeliveries(count: 5, receiver: 1)
+            try await rig.waitForMorePolls(count: 2)
 
-            let chatRequests = daemon.receivers[0].received
+            let chatRequests = rig.receivers[0].received
             try #require(chatRequests.count == 1, "one Slack message for the whole cycle")
             let message = chatRequests[0]
             let summary = try #require(message.string("text"))
@@ -332,7 +332,7 @@ import Testing
                 #expect(blockText.components(separatedBy: domain).count == 2, "\(domain) has one line")
             }
 
-            let genericRequests = daemon.receivers[1].received
+            let genericRequests = rig.receivers[1].received
             #expect(genericRequests.count == 5)
             #expect(Set(genericRequests.compactMap { $0.header("webhook-id") }).count == 5)
             let delivered = Dictionary(
@@ -344,7 +344,7 @@ import Testing
                     domains[2]: "connector.verified", domains[3]: "connector.verified",
                     domains[4]: "connector.failed",
                 ])
-            #expect(try await daemon.status().json.outbox == 0)
+            #expect(try await rig.status().outbox == 0)
         }
     }
 }

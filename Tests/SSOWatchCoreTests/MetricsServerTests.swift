@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SSOWatchTestSupport
 import Testing
 
 @testable import SSOWatchConfig

@@ -1,4 +1,5 @@
 import Foundation
+import SSOWatchTestSupport
 import Testing
 
 @testable import SSOWatchCloudflare
@@ -45,16 +46,6 @@ import Testing
             connectors: Dictionary(uniqueKeysWithValues: connectors.map { ($0.id, $0) }))
     }
 
-    /// Every sample line as `series → value` (comments skipped).
-    static func samples(_ text: String) -> [String: String] {
-        var samples: [String: String] = [:]
-        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-            guard let space = line.lastIndex(of: " ") else { continue }
-            samples[String(line[..<space])] = String(line[line.index(after: space)...])
-        }
-        return samples
-    }
-
     static func status(_ account: String, _ connector: String, _ domain: String, _ status: String) -> String {
         "ssowatch_connector_status{account=\"\(account)\",connector=\"\(connector)\",domain=\"\(domain)\","
             + "status=\"\(status)\"}"
@@ -77,7 +68,7 @@ import Testing
         ])
         metrics.update(from: state, configuration: config)
         let text = metrics.render()
-        let samples = Self.samples(text)
+        let samples = prometheusSamples(text)
         for status in ["awaiting", "pending", "verified", "failed", "unknown"] {
             #expect(samples[Self.status("prod", "c1", "example.com", status)] == (status == "failed" ? "1" : "0"))
             #expect(samples[Self.status("prod", "c2", "", status)] == (status == "unknown" ? "1" : "0"))
@@ -99,13 +90,15 @@ import Testing
         metrics.update(
             account: prod, state: Self.account(Self.prodID, "prod", [Self.connector("c1", "example.com", .pending)]))
         #expect(
-            Self.current(Self.samples(metrics.render()), "c1") == [Self.status("prod", "c1", "example.com", "pending")])
+            Self.current(prometheusSamples(metrics.render()), "c1") == [
+                Self.status("prod", "c1", "example.com", "pending")
+            ])
 
         let later = Self.since.addingTimeInterval(600)
         metrics.update(
             account: prod,
             state: Self.account(Self.prodID, "prod", [Self.connector("c1", "example.com", .verified, since: later)]))
-        let samples = Self.samples(metrics.render())
+        let samples = prometheusSamples(metrics.render())
         #expect(Self.current(samples, "c1") == [Self.status("prod", "c1", "example.com", "verified")])
         #expect(samples[Self.status("prod", "c1", "example.com", "pending")] == "0")
         #expect(samples.keys.filter { $0.contains("connector=\"c1\"") }.count == 6, "5 statuses and since")
@@ -127,7 +120,7 @@ import Testing
         metrics.update(account: prod, state: Self.account(Self.prodID, "prod", [both[1]]))
         let text = metrics.render()
         #expect(!text.contains("connector=\"c1\""), "no stale series, and no stale 1: \(text)")
-        #expect(Self.current(Self.samples(text), "c2") == [Self.status("prod", "c2", "b.example.com", "verified")])
+        #expect(Self.current(prometheusSamples(text), "c2") == [Self.status("prod", "c2", "b.example.com", "verified")])
 
         // A reload that disables prod removes all of its series.
         let reloaded = try ConfigFixture.parse(
@@ -144,7 +137,7 @@ import Testing
     @Test func pollsRequestsAndNotificationsAreCounted() throws {
         let metrics = SSOWatchMetrics()
         metrics.configure(try Self.configuration())
-        var samples = Self.samples(metrics.render())
+        var samples = prometheusSamples(metrics.render())
         // Every label set a user alerts on exists from the start, at 0.
         for account in ["prod", "staging", "labs"] {
             #expect(samples["ssowatch_polls_total{account=\"\(account)\",result=\"success\"}"] == "0")
@@ -166,7 +159,7 @@ import Testing
         metrics.recordNotification(webhook: "chat", result: .dropped)
         metrics.setOutboxEvents(7)
         let text = metrics.render()
-        samples = Self.samples(text)
+        samples = prometheusSamples(text)
         #expect(samples["ssowatch_polls_total{account=\"prod\",result=\"success\"}"] == "2")
         #expect(samples["ssowatch_polls_total{account=\"prod\",result=\"error\"}"] == "1")
         #expect(samples["ssowatch_api_requests_total{code=\"200\"}"] == "2")
@@ -191,8 +184,8 @@ import Testing
         metrics.updateRateLimit(accountNames: ["prod", "staging"], remaining: 1180)
         metrics.updateRateLimit(accountNames: ["labs"], remaining: 12)
         var text = metrics.render()
-        #expect(Self.samples(text)["ssowatch_rate_limit_remaining{token=\"prod\"}"] == "1180.0")
-        #expect(Self.samples(text)["ssowatch_rate_limit_remaining{token=\"labs\"}"] == "12.0")
+        #expect(prometheusSamples(text)["ssowatch_rate_limit_remaining{token=\"prod\"}"] == "1180.0")
+        #expect(prometheusSamples(text)["ssowatch_rate_limit_remaining{token=\"labs\"}"] == "12.0")
         for secret in [Self.sharedToken, "labs-token-value", ConfigFixture.environmentToken, "hooks.example.com"] {
             #expect(!text.contains(secret))
         }

@@ -167,12 +167,18 @@ enum SimulatorFixture {
     static let jsonAuth = auth + [("Content-Type", "application/json")]
 }
 
-/// Starts a simulator with `SimulatorFixture.account` (token `SimulatorFixture.token`) and `SimulatorFixture.otherAccount`
-/// (token `SimulatorFixture.otherToken`) on a free port, runs `body`, and stops it whatever happens.
-func withSimulator(_ body: (CloudflareSimulator) async throws -> Void) async throws {
+/// Starts a simulator on a free port where each of `accounts` accepts its token (by default
+/// `SimulatorFixture.account` with `SimulatorFixture.token` and `SimulatorFixture.otherAccount` with
+/// `SimulatorFixture.otherToken`), runs `body`, and stops it whatever happens.
+func withSimulator(
+    accounts: [(id: String, token: String)] = [
+        (SimulatorFixture.account, SimulatorFixture.token),
+        (SimulatorFixture.otherAccount, SimulatorFixture.otherToken),
+    ],
+    _ body: (CloudflareSimulator) async throws -> Void
+) async throws {
     let simulator = CloudflareSimulator(threads: 1)
-    simulator.addAccount(id: SimulatorFixture.account, token: SimulatorFixture.token)
-    simulator.addAccount(id: SimulatorFixture.otherAccount, token: SimulatorFixture.otherToken)
+    for account in accounts { simulator.addAccount(id: account.id, token: account.token) }
     try await simulator.start()
     do {
         try await body(simulator)

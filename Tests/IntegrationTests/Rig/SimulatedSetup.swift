@@ -1,19 +1,5 @@
 import SSOWatchSimulator
 
-/// A simulated account as the integration tests configure it.
-struct TestAccount: Sendable {
-    var name: String
-    var id: String
-    var token: String
-
-    /// `[account "prod"]`, whose token the simulator accepts.
-    static let prod = TestAccount(
-        name: "prod", id: "023e105f4ecef8ad9ca31a8372d0c353", token: "cfut_prod_integration_0f3a9d")
-    /// `[account "staging"]`, with a token of its own.
-    static let staging = TestAccount(
-        name: "staging", id: "7d1f0e32b5c84d5a9b6e0f4c2a1d3e5f", token: "cfut_staging_integration_77b1e4")
-}
-
 /// A running simulator that knows `TestAccount.prod` and `.staging`, a temporary directory, and a
 /// configuration file in it that points at the simulator with both accounts.
 struct SimulatedSetup: Sendable {
@@ -33,7 +19,7 @@ struct SimulatedSetup: Sendable {
 
     /// The API path of an account's connectors, as the simulator records it.
     func connectorsPath(_ account: TestAccount = .prod) -> String {
-        "/client/v4/accounts/\(account.id)/sso_connectors"
+        account.listPath
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import SSOWatchTestSupport
 
 #if canImport(Glibc)
     import Glibc
@@ -14,26 +15,11 @@ final class IdleConnections {
     /// Opens one more connection to `port`; the connect may take up to `connectTimeout` seconds (a
     /// listener whose accept queue is full makes the kernel retry the handshake a second later).
     func open(port: Int, connectTimeout: Int = 10) throws {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw HarnessError("socket() failed for connection \(count + 1): errno \(errno)") }
-        // On Linux the send timeout bounds connect() too.
-        var timeout = timeval(tv_sec: connectTimeout, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
+        do {
+            descriptors.append(try connectToLoopback(port: port, sendTimeout: connectTimeout))
+        } catch {
+            throw HarnessError("connection \(count + 1): \(error)")
         }
-        guard connected == 0 else {
-            let reason = String(cString: strerror(errno))
-            close(fd)
-            throw HarnessError("connection \(count + 1) to 127.0.0.1:\(port) failed: \(reason)")
-        }
-        descriptors.append(fd)
     }
 
     deinit { closeAll() }

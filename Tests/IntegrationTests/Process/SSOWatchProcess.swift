@@ -85,8 +85,8 @@ private func ignoreBrokenPipes() {
 /// `runSSOWatch`, for one-shot commands.
 ///
 /// A daemon that a test leaves running is killed when this object goes away; prefer
-/// `withRunningDaemon`, which also reaps it.
-final class RunningDaemon: Sendable {
+/// `withSSOWatchProcess`, which also reaps it.
+final class SSOWatchProcess: Sendable {
     /// The arguments it was started with.
     let arguments: [String]
     /// The command line, quoted for messages: `` `ssowatch run --config …` ``.
@@ -115,8 +115,8 @@ final class RunningDaemon: Sendable {
     static func start(
         _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
         terminal: Bool = false, executable: URL? = nil, stderr: StandardError = .captured
-    ) throws -> RunningDaemon {
-        try RunningDaemon(
+    ) throws -> SSOWatchProcess {
+        try SSOWatchProcess(
             executable: executable ?? SSOWatchExecutable.url(), arguments: arguments,
             environment: childEnvironment(environment), stdin: stdin, terminal: terminal, stderr: stderr)
     }
@@ -276,6 +276,18 @@ final class RunningDaemon: Sendable {
         }
     }
 
+    /// Runs `body` with the process, then kills and reaps it if it is still running, whatever `body` does.
+    func reaped<T>(after body: (SSOWatchProcess) async throws -> T) async throws -> T {
+        do {
+            let result = try await body(self)
+            if isRunning { try await killAndReap() }
+            return result
+        } catch {
+            if isRunning { _ = try? await killAndReap() }
+            throw error
+        }
+    }
+
     /// Kills the process with `SIGKILL` if it is still running and waits until it is gone.
     @discardableResult
     func killAndReap(timeout: Duration = .seconds(10)) async throws -> CommandResult {
@@ -342,20 +354,14 @@ private func closeDescriptor(_ descriptor: Int32) {
 
 /// Starts `ssowatch arguments`, runs `body` with it, and kills and reaps it afterwards if it is
 /// still running, whatever `body` does.
-func withRunningDaemon<T>(
+func withSSOWatchProcess<T>(
     _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil, terminal: Bool = false,
-    stderr: RunningDaemon.StandardError = .captured, _ body: (RunningDaemon) async throws -> T
+    stderr: SSOWatchProcess.StandardError = .captured, _ body: (SSOWatchProcess) async throws -> T
 ) async throws -> T {
-    let daemon = try RunningDaemon.start(
-        arguments, environment: environment, stdin: stdin, terminal: terminal, stderr: stderr)
-    do {
-        let result = try await body(daemon)
-        if daemon.isRunning { try await daemon.killAndReap() }
-        return result
-    } catch {
-        if daemon.isRunning { _ = try? await daemon.killAndReap() }
-        throw error
-    }
+    try await SSOWatchProcess.start(
+        arguments, environment: environment, stdin: stdin, terminal: terminal, stderr: stderr
+    )
+    .reaped(after: body)
 }
 
 /// Runs `ssowatch arguments` to completion with a clean environment (PATH plus `environment`) and
@@ -367,7 +373,7 @@ func runSSOWatch(
     _ arguments: [String], environment: [String: String] = [:], stdin: String? = nil,
     timeout: Duration = .seconds(60)
 ) async throws -> CommandResult {
-    let child = try RunningDaemon.start(arguments, environment: environment, stdin: stdin)
+    let child = try SSOWatchProcess.start(arguments, environment: environment, stdin: stdin)
     do {
         return try await child.waitForExit(timeout: timeout)
     } catch {

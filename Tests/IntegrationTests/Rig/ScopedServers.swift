@@ -29,3 +29,11 @@ func withReceiver<T>(_ body: (WebhookReceiver) async throws -> T) async throws -
         throw error
     }
 }
+
+/// Starts `count` webhook receivers, runs `body` with them, and stops them whatever happens.
+func withReceivers<T>(_ count: Int, _ body: ([WebhookReceiver]) async throws -> T) async throws -> T {
+    guard count > 0 else { return try await body([]) }
+    return try await withReceiver { first in
+        try await withReceivers(count - 1) { rest in try await body([first] + rest) }
+    }
+}

@@ -16,7 +16,7 @@ import Foundation
 /// the holder and the processes in the namespace are gone, the kernel unmounts it.
 struct PrivateTmpfs: Sendable {
     /// The `unshare` process that holds the namespace (it became `sleep`).
-    let holder: RunningDaemon
+    let holder: SSOWatchProcess
     /// The mount point: where the tmpfs is inside the namespace.
     let mountPoint: String
     /// `nsenter`, which starts processes inside the namespace.
@@ -32,8 +32,8 @@ struct PrivateTmpfs: Sendable {
 
     /// Starts the built `ssowatch` with `arguments` inside the namespace. `nsenter` execs it without
     /// forking, so the returned process is `ssowatch` itself (signals reach it, its exit status is its own).
-    func startSSOWatch(_ arguments: [String], environment: [String: String] = [:]) throws -> RunningDaemon {
-        try RunningDaemon.start(
+    func startSSOWatch(_ arguments: [String], environment: [String: String] = [:]) throws -> SSOWatchProcess {
+        try SSOWatchProcess.start(
             ["-t", "\(holder.pid)", "-m", "--", SSOWatchExecutable.url().path] + arguments, environment: environment,
             executable: nsenter)
     }
@@ -41,17 +41,9 @@ struct PrivateTmpfs: Sendable {
     /// Runs `ssowatch arguments` inside the namespace around `body`; killed and reaped afterwards if still
     /// running, whatever happens.
     func withSSOWatch<T>(
-        _ arguments: [String], environment: [String: String] = [:], _ body: (RunningDaemon) async throws -> T
+        _ arguments: [String], environment: [String: String] = [:], _ body: (SSOWatchProcess) async throws -> T
     ) async throws -> T {
-        let daemon = try startSSOWatch(arguments, environment: environment)
-        do {
-            let result = try await body(daemon)
-            if daemon.isRunning { try await daemon.killAndReap() }
-            return result
-        } catch {
-            if daemon.isRunning { _ = try? await daemon.killAndReap() }
-            throw error
-        }
+        try await startSSOWatch(arguments, environment: environment).reaped(after: body)
     }
 
     /// Writes `name` (default `filler`) until the file system has no room left (`ENOSPC`); returns how
@@ -121,7 +113,7 @@ func withPrivateTmpfs<T>(
     let mountPoint = directory.path(name)
     try FileManager.default.createDirectory(atPath: mountPoint, withIntermediateDirectories: false)
     let script = #"mount -t tmpfs -o "size=$2,mode=0700" tmpfs "$1" && echo mounted && exec sleep 3600"#
-    let holder = try RunningDaemon.start(
+    let holder = try SSOWatchProcess.start(
         ["-m", "--propagation", "private", "/bin/sh", "-c", script, "sh", mountPoint, size], executable: unshare)
     do {
         do {

@@ -86,7 +86,7 @@ domain=$(curl -sf -H "Authorization: Bearer $token" "$base_url/accounts/$account
 # write_config TOKEN-LINE [POLL-INTERVAL]
 write_config() {
     cat >"$ini" <<EOF
-# Written by tests/system/checks.sh.
+# Written by scripts/system/checks.sh.
 [daemon]
 api_base_url = $base_url
 poll_interval = ${2:-2s}

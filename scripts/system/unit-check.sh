@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make unit-check: systemd/ssowatch.service is clean under `systemd-analyze verify` and its exposure
-# under `systemd-analyze security --offline=true` is at most 1.1 (SPEC §7). Part of `make test`.
-# Usage: tests/system/unit-check.sh [UNIT-FILE]
+# under `systemd-analyze security --offline=true` is at most 1.1 (docs/SYSTEMD.md). Part of `make test`.
+# Usage: scripts/system/unit-check.sh [UNIT-FILE]
 # Without systemd-analyze (and no way to install it) it prints "unit check skipped because ...".
 set -uo pipefail
 cd "$(dirname "$0")/../.."

@@ -6,55 +6,24 @@ import Foundation
     import Darwin
 #endif
 
-/// Why a loopback socket check failed, in words for the test report.
-struct LoopbackSocketError: Error, CustomStringConvertible {
-    var description: String
-
-    init(_ description: String) {
-        self.description = description
-    }
-}
-
 /// A TCP connection to 127.0.0.1 made with the C socket calls and non-blocking once connected, so a test
 /// decides when it sends, when it reads and how long it waits for either; an HTTP client would read
 /// every answer as it comes.
-final class LoopbackSocket {
-    let fd: Int32
+public final class LoopbackSocket {
+    public let fd: Int32
     private var received: [UInt8] = []
 
     /// Connects to `port`; `receiveBuffer` sets `SO_RCVBUF` first, which bounds how much the kernel
     /// takes in for a test that does not read.
-    init(port: Int, receiveBuffer: Int32? = nil) throws {
-        #if canImport(Glibc)
-            fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        #else
-            fd = socket(AF_INET, SOCK_STREAM, 0)
-        #endif
-        guard fd >= 0 else { throw LoopbackSocketError("socket() failed: errno \(errno)") }
-        if var size = receiveBuffer {
-            setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-            }
-        }
-        guard connected == 0 else {
-            let code = errno
-            close(fd)
-            throw LoopbackSocketError("connecting to 127.0.0.1:\(port) failed: \(String(cString: strerror(code)))")
-        }
+    public init(port: Int, receiveBuffer: Int32? = nil) throws {
+        fd = try connectToLoopback(port: port, receiveBuffer: receiveBuffer)
         _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
     }
 
     deinit { close(fd) }
 
     /// Whether the peer has closed the connection: end of file or a reset, after any data it sent.
-    var isClosedByPeer: Bool {
+    public var isClosedByPeer: Bool {
         var byte: UInt8 = 0
         let count = recv(fd, &byte, 1, Int32(MSG_PEEK))
         if count == 0 { return true }
@@ -62,7 +31,7 @@ final class LoopbackSocket {
     }
 
     /// Waits until the peer closes the connection; `false` if it is still open when `timeout` ends.
-    func waitForClose(timeout: Duration) async throws -> Bool {
+    public func waitForClose(timeout: Duration) async throws -> Bool {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if isClosedByPeer { return true }
@@ -72,32 +41,32 @@ final class LoopbackSocket {
     }
 
     /// Sends what the socket takes now of `bytes`, without waiting; returns how many it took.
-    func sendAvailable(_ bytes: ArraySlice<UInt8>) throws -> Int {
+    public func sendAvailable(_ bytes: ArraySlice<UInt8>) throws -> Int {
         let count = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
         if count >= 0 { return count }
         if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return 0 }
-        throw LoopbackSocketError("send failed: \(String(cString: strerror(errno)))")
+        throw TestSupportError("send failed: \(String(cString: strerror(errno)))")
     }
 
     /// Reads what has arrived, without waiting: empty when nothing has.
     /// - Throws: when the peer has closed the connection or the read fails.
-    func receiveAvailable() throws -> ArraySlice<UInt8> {
+    public func receiveAvailable() throws -> ArraySlice<UInt8> {
         var chunk = [UInt8](repeating: 0, count: 262_144)
         let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
         if count > 0 { return chunk[..<count] }
-        if count == 0 { throw LoopbackSocketError("the server closed the connection") }
+        if count == 0 { throw TestSupportError("the server closed the connection") }
         if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR { return [] }
-        throw LoopbackSocketError("recv failed: \(String(cString: strerror(errno)))")
+        throw TestSupportError("recv failed: \(String(cString: strerror(errno)))")
     }
 
     /// Sends `GET path` on this (kept-alive) connection and reads the answer: status and body.
-    func get(_ path: String, timeout: Duration = .seconds(10)) async throws -> (status: Int, body: String) {
+    public func get(_ path: String, timeout: Duration = .seconds(10)) async throws -> (status: Int, body: String) {
         let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
         let deadline = ContinuousClock.now + timeout
         var sent = 0
         while sent < request.count {
             sent += try sendAvailable(request[sent...])
-            guard ContinuousClock.now < deadline else { throw LoopbackSocketError("sending GET \(path) timed out") }
+            guard ContinuousClock.now < deadline else { throw TestSupportError("sending GET \(path) timed out") }
         }
         while true {
             if let response = HTTPResponseFraming.split(&received) {
@@ -106,7 +75,7 @@ final class LoopbackSocket {
             let chunk = try receiveAvailable()
             if chunk.isEmpty {
                 guard ContinuousClock.now < deadline else {
-                    throw LoopbackSocketError("no answer to GET \(path) within \(timeout)")
+                    throw TestSupportError("no answer to GET \(path) within \(timeout)")
                 }
                 try await Task.sleep(for: .milliseconds(5))
             }
@@ -116,10 +85,10 @@ final class LoopbackSocket {
 }
 
 /// Where one HTTP/1.1 answer framed by `Content-Length` ends in a stream of answers.
-enum HTTPResponseFraming {
+public enum HTTPResponseFraming {
     /// The status, header length and body length of the answer `bytes` starts with, once its header
     /// has arrived; `nil` until then.
-    static func header(of bytes: some Collection<UInt8>) -> (status: Int, headerLength: Int, bodyLength: Int)? {
+    public static func header(of bytes: some Collection<UInt8>) -> (status: Int, headerLength: Int, bodyLength: Int)? {
         let separator = Array("\r\n\r\n".utf8)
         let window = bytes.prefix(8_192)
         guard let end = Array(window).firstRange(of: separator)?.upperBound else { return nil }
@@ -134,7 +103,7 @@ enum HTTPResponseFraming {
     }
 
     /// Removes the first complete answer from `bytes` and returns it; `nil` while it is incomplete.
-    static func split(_ bytes: inout [UInt8]) -> (status: Int, body: ArraySlice<UInt8>)? {
+    public static func split(_ bytes: inout [UInt8]) -> (status: Int, body: ArraySlice<UInt8>)? {
         guard let header = header(of: bytes), bytes.count >= header.headerLength + header.bodyLength else {
             return nil
         }
@@ -146,17 +115,19 @@ enum HTTPResponseFraming {
 
 /// Counts the answers in a stream of them as it arrives, keeping only the header being read: a test can
 /// take in hundreds of megabytes of answers without holding them.
-struct AnswerCounter {
+public struct AnswerCounter {
     /// Complete answers so far.
-    private(set) var answers = 0
+    public private(set) var answers = 0
     /// The statuses seen, each once.
-    private(set) var statuses: Set<Int> = []
+    public private(set) var statuses: Set<Int> = []
     /// The body lengths seen, each once.
-    private(set) var bodyLengths: Set<Int> = []
+    public private(set) var bodyLengths: Set<Int> = []
     private var header: [UInt8] = []
     private var bodyLeft = 0
 
-    mutating func consume(_ bytes: ArraySlice<UInt8>) {
+    public init() {}
+
+    public mutating func consume(_ bytes: ArraySlice<UInt8>) {
         var index = bytes.startIndex
         while index < bytes.endIndex {
             if bodyLeft > 0 {
@@ -177,19 +148,5 @@ struct AnswerCounter {
             bodyLeft = parsed.bodyLength
             if bodyLeft == 0 { answers += 1 }
         }
-    }
-}
-
-/// Checks `condition` every few milliseconds until it holds; throws, saying `what` was awaited and
-/// what `detail` shows then, when `timeout` ends first.
-func waitUntil(
-    _ what: String, timeout: Duration = .seconds(10), detail: () -> String = { "" }, _ condition: () throws -> Bool
-) async throws {
-    let deadline = ContinuousClock.now + timeout
-    while try !condition() {
-        guard ContinuousClock.now < deadline else {
-            throw LoopbackSocketError("timed out after \(timeout) waiting for \(what); \(detail())")
-        }
-        try await Task.sleep(for: .milliseconds(5))
     }
 }

@@ -7,7 +7,7 @@
 # Everything the daemon talks to (the simulated Cloudflare API, the webhook receiver) runs on the
 # container's own loopback; only debootstrap reaches the network, for the Debian mirror apt uses.
 #
-# Usage: tests/system/run.sh [--make] PATH/TO/ssowatch_VERSION_ARCH.deb   (--make: run `make deb` first)
+# Usage: scripts/system/run.sh [--make] PATH/TO/ssowatch_VERSION_ARCH.deb   (--make: run `make deb` first)
 # Environment: SSOWATCH_SYSTEM_TEST_CACHE (default /var/cache/ssowatch-system-test),
 #              SSOWATCH_DEBIAN_MIRROR (default: the mirror apt uses for this release, else deb.debian.org).
 # Prints PASS/FAIL per check and closes with `N passed, N failed`; exit status 1 when any failed.
