@@ -38,7 +38,7 @@ test: deps unit-check
 	SWIFT=$(SWIFT) scripts/run-swift-tests.sh
 
 test-unit: deps
-	$(SWIFT) test $(SWIFT_FLAGS) --filter SSOWatchCoreTests
+	$(SWIFT) test $(SWIFT_FLAGS) --filter UnitTests
 
 test-integration: deps
 	$(SWIFT) test $(SWIFT_FLAGS) --filter IntegrationTests

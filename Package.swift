@@ -97,7 +97,7 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "SSOWatchCoreTests",
+            name: "UnitTests",
             dependencies: [
                 "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare", "SSOWatchState",
                 "SSOWatchNotify", "SSOWatchDaemon", "SSOWatchSimulator", "SSOWatchTestSupport",
