@@ -8,6 +8,7 @@ let package = Package(
         .executable(name: "ssowatch", targets: ["ssowatch"]),
         .library(name: "SSOWatchCore", targets: ["SSOWatchCore"]),
         .library(name: "SSOWatchSimulator", targets: ["SSOWatchSimulator"]),
+        .library(name: "SSOWatchDNS", targets: ["SSOWatchDNS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -36,10 +37,20 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The DNS check's codec, client, lookup and diagnosis: a leaf that depends on no other target here.
+        .target(
+            name: "SSOWatchDNS",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "SSOWatchSimulator",
             dependencies: [
                 "SSOWatchCore",
+                "SSOWatchDNS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -62,6 +73,12 @@ let package = Package(
         ),
         // One glibc call the Glibc module hides (it needs _GNU_SOURCE), for the tests' process launcher.
         .target(name: "CSpawn", path: "Tests/CSpawn"),
+        .testTarget(
+            name: "DNSTests",
+            dependencies: ["SSOWatchDNS", "SSOWatchSimulator"],
+            // The nsd zone and scripts the captured packets came from; the tests use only the pasted hex.
+            exclude: ["Captures"]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: ["SSOWatchCore", "SSOWatchSimulator", "CSpawn"],
