@@ -23,7 +23,19 @@ import Testing
             dns.setFault(.wrongIDFirst, on: "ns1.example.test")
             let answer = try await DNSFixture.client(udpAttempts: 1).query(
                 domain, type: .txt, server: DNSFixture.address("127.0.0.2", dns), recursionDesired: false)
+            #expect(answer.responseCode == .noError)
             #expect(answer.answers.compactMap(\.data.joinedText) == [DNSFixture.expected])
+        }
+    }
+
+    @Test func ignoresAnAnswerFromAnotherAddress() async throws {
+        try await withDNSSimulator { dns in
+            dns.setTXT("example.test", [DNSFixture.expected])
+            dns.setFault(.answerFromAnotherAddress, on: "ns1.example.test")
+            await #expect {
+                try await DNSFixture.client(timeout: .milliseconds(300), udpAttempts: 1).query(
+                    domain, type: .txt, server: DNSFixture.address("127.0.0.2", dns), recursionDesired: false)
+            } throws: { ($0 as? DNSClientError)?.kind == .timeout }
         }
     }
 

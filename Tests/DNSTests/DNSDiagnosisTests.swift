@@ -2,7 +2,7 @@ import Foundation
 import SSOWatchDNS
 import Testing
 
-/// The verdicts of SPEC §10 from literal nameserver outcomes.
+/// The results of docs/DNS.md from literal nameserver outcomes.
 @Suite struct DNSDiagnosisTests {
     static let code = "023e105f4ecef8ad9ca31a8372d0c353"
     static let expected = "cloudflare_dashboard_sso=\(code)"

@@ -1,7 +1,7 @@
 import SSOWatchDNS
 import Testing
 
-/// The announcement rules of SPEC §10, fed literal sequences of results.
+/// The announcement rules of docs/DNS.md, fed literal sequences of results.
 @Suite struct DNSEpisodeTests {
     /// Feeds `results` (all with `status`) and returns what each one announced.
     private func run(

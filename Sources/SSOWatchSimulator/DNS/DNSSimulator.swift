@@ -11,10 +11,11 @@ import Synchronization
 ///
 /// ```swift
 /// let dns = try await DNSSimulator.start()
-/// defer { Task { await dns.shutdown() } }
 /// dns.addZone("example.test", nameservers: ["ns1.example.test": "127.0.0.2", "ns2.example.test": "127.0.0.3"])
 /// dns.setTXT("example.test", ["cloudflare_dashboard_sso=…"], on: "ns1.example.test")
 /// dns.setFault(.drop, on: "ns2.example.test")
+/// // … DNSTXTLookup(client:resolvers: [dns.resolver], nameserverPort: dns.port) …
+/// await dns.shutdown()
 /// ```
 public final class DNSSimulator: Sendable {
     /// Something a server does instead of answering normally.
@@ -30,8 +31,10 @@ public final class DNSSimulator: Sendable {
         /// Over UDP answer with TC=1 (so clients come over TCP); over TCP send the length and half the
         /// answer, then stall with the connection open.
         case stallOverTCP
-        /// Send the answer with a wrong id first, then the real one.
+        /// Send a SERVFAIL with a wrong id first, then the real answer.
         case wrongIDFirst
+        /// Over UDP send the answer from the resolver view's address instead of this server's.
+        case answerFromAnotherAddress
     }
 
     /// One query a server received, for assertions.

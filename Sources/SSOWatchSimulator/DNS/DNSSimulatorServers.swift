@@ -10,6 +10,8 @@ final class DNSSimulatorServers: Sendable {
     private static let bindAttempts = 20
     private let group: any EventLoopGroup
     private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+    /// The UDP socket of each address, for answers sent from another address than the one asked.
+    private let udpSockets = Mutex<[String: any Channel]>([:])
 
     init(group: any EventLoopGroup) {
         self.group = group
@@ -42,6 +44,7 @@ final class DNSSimulatorServers: Sendable {
             defer { channels.removeAll() }
             return Array(channels.values)
         }
+        udpSockets.withLock { $0.removeAll() }
         for channel in open {
             try? await channel.close()
         }
@@ -56,15 +59,20 @@ final class DNSSimulatorServers: Sendable {
     }
 
     private func bindUDP(_ address: String, port: Int, respond: @escaping Respond) async throws -> any Channel {
+        let sockets: @Sendable (String) -> (any Channel)? = { [weak self] address in
+            self?.udpSockets.withLock { $0[address] }
+        }
         let channel = try await DatagramBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(UDPServerHandler(address: address, respond: respond))
+                    let handler = UDPServerHandler(address: address, respond: respond, sockets: sockets)
+                    try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }
             .bind(host: address, port: port)
             .get()
         track(channel)
+        udpSockets.withLock { $0[address] = channel }
         return channel
     }
 
@@ -91,20 +99,29 @@ private final class UDPServerHandler: ChannelInboundHandler {
 
     private let address: String
     private let respond: DNSSimulatorServers.Respond
+    private let sockets: @Sendable (String) -> (any Channel)?
 
-    init(address: String, respond: @escaping DNSSimulatorServers.Respond) {
+    init(
+        address: String, respond: @escaping DNSSimulatorServers.Respond,
+        sockets: @escaping @Sendable (String) -> (any Channel)?
+    ) {
         self.address = address
         self.respond = respond
+        self.sockets = sockets
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let peer = envelope.remoteAddress
-        guard
-            case .reply(let answer, let delay, let decoy) = respond(
-                Array(envelope.data.readableBytesView), address, false)
-        else { return }
-        let channel = context.channel
+        let action = respond(Array(envelope.data.readableBytesView), address, false)
+        guard case .reply(let answer, let delay, let decoy, let from) = action else { return }
+        let channel: any Channel
+        if let from {
+            guard let socket = sockets(from) else { return }
+            channel = socket
+        } else {
+            channel = context.channel
+        }
         let send: @Sendable () -> Void = {
             if let decoy {
                 channel.write(AddressedEnvelope(remoteAddress: peer, data: ByteBuffer(bytes: decoy)), promise: nil)
@@ -159,7 +176,7 @@ private final class TCPServerHandler: ChannelInboundHandler {
             frame.writeInteger(UInt16(answer.count))
             frame.writeBytes(answer.prefix(answer.count / 2))
             channel.writeAndFlush(frame, promise: nil)
-        case .reply(let answer, let delay, _):
+        case .reply(let answer, let delay, _, _):
             var frame = ByteBuffer()
             frame.writeInteger(UInt16(answer.count))
             frame.writeBytes(answer)

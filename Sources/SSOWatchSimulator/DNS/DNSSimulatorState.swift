@@ -4,8 +4,9 @@ import SSOWatchDNS
 enum DNSSimulatorAction: Sendable, Equatable {
     /// Nothing: the client waits until its deadline.
     case drop
-    /// Send `answer` after `delay`; first send `decoy` (the same answer with another id) when given.
-    case reply([UInt8], delay: Duration?, decoy: [UInt8]?)
+    /// Send `answer` after `delay`; first send `decoy` (a SERVFAIL with another id) when given. Over UDP,
+    /// `from` names another address whose socket sends it (a spoofed or misrouted answer).
+    case reply([UInt8], delay: Duration?, decoy: [UInt8]?, from: String? = nil)
     /// Over TCP: send the length prefix and the first half of `answer`, then nothing, connection open.
     case stall([UInt8])
 }
@@ -74,11 +75,14 @@ struct DNSSimulatorState {
             return .stall(encoded)
         }
         var decoy: [UInt8]?
-        if fault == .wrongIDFirst, encoded.count >= 2 {
-            decoy = encoded
-            decoy![0] ^= 0xFF
+        if fault == .wrongIDFirst {
+            // Unlike the real answer in every way a client could notice, so accepting it shows.
+            var spoof = DNSMessage(id: query.id ^ 0x5A5A, isResponse: true, responseCode: .serverFailure)
+            spoof.questions = [question]
+            decoy = try? spoof.encode()
         }
-        return .reply(encoded, delay: delays[address], decoy: decoy)
+        let from = fault == .answerFromAnotherAddress && !overTCP ? resolverAddress : nil
+        return .reply(encoded, delay: delays[address], decoy: decoy, from: from)
     }
 
     /// Answers as the authoritative server at `address`: REFUSED outside its zones, AA set.
