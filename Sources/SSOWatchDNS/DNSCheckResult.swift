@@ -1,6 +1,6 @@
 import Foundation
 
-/// The verdict of one DNS check of one connector's TXT record (`status --json` `dns`, SPEC §10).
+/// The verdict of one DNS check of one connector's TXT record (`docs/DNS.md`, and `status --json` `dns`).
 public struct DNSCheckResult: Hashable, Sendable {
     /// The five results.
     public enum Result: String, Hashable, Sendable, CaseIterable {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Turns what each nameserver said into the verdict of SPEC §10 (`docs/` describes it for users).
+/// Turns what each nameserver said into one of the results of `docs/DNS.md`.
 ///
 /// Pure: the same report, expected value and date always give the same result.
 public enum DNSDiagnosis {

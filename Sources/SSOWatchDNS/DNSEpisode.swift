@@ -1,4 +1,4 @@
-/// The announcement rules of SPEC §10 for one connector, as a value the daemon keeps (and may persist
+/// The announcement rules of `docs/DNS.md` for one connector, as a value the daemon keeps (and may persist
 /// field by field) beside the connector.
 ///
 /// An episode runs from a status change (or first sight) until the record is `present` or the status
