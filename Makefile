@@ -88,7 +88,7 @@ bench-deps:
 clean:
 	rm -rf .build
 
-# libFuzzer on the INI parser, the API response decoder and the state file loader (fuzz/run.sh):
+# libFuzzer on the INI parser, the API response decoder, the state file loader and the DNS codec (fuzz/run.sh):
 # FUZZ_SECONDS each (default 60), e.g. `make fuzz FUZZ_SECONDS=600 FUZZ_TARGETS=StateFileFuzz`.
 # Builds in .build-fuzz/ with -sanitize=fuzzer,address; a crash fails the target and leaves its
 # reproducer in .build-fuzz/artifacts/.

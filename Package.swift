@@ -11,10 +11,12 @@ let package = Package(
             name: "SSOWatch",
             targets: [
                 "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare", "SSOWatchState",
-                "SSOWatchNotify", "SSOWatchDaemon",
+                "SSOWatchNotify", "SSOWatchDNS", "SSOWatchDaemon",
             ]
         ),
         .library(name: "SSOWatchSimulator", targets: ["SSOWatchSimulator"]),
+        // The DNS client alone: its fuzzer builds without the rest.
+        .library(name: "SSOWatchDNS", targets: ["SSOWatchDNS"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -75,11 +77,20 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The DNS check's codec, client, lookup and diagnosis: a leaf that depends on no other target here.
+        .target(
+            name: "SSOWatchDNS",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "SSOWatchSimulator",
             dependencies: [
                 "SSOWatchModel", "SSOWatchConfig", "SSOWatchCloudflare", "SSOWatchState", "SSOWatchNotify",
-                "SSOWatchDaemon",
+                "SSOWatchDaemon", "SSOWatchDNS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -108,6 +119,12 @@ let package = Package(
         .target(name: "SSOWatchTestSupport", path: "Tests/TestSupport"),
         // One glibc call the Glibc module hides (it needs _GNU_SOURCE), for the tests' process launcher.
         .target(name: "CSpawn", path: "Tests/CSpawn"),
+        .testTarget(
+            name: "DNSTests",
+            dependencies: ["SSOWatchDNS", "SSOWatchSimulator"],
+            // The nsd zone and scripts the captured packets came from; the tests use only the pasted hex.
+            exclude: ["Captures"]
+        ),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [

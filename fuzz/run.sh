@@ -8,11 +8,11 @@
 #   FUZZ_CONFIGURATION=debug fuzz/run.sh   build without optimisation (default: release, faster)
 #   fuzz/run.sh INIParserFuzz -- -runs=0 crash-file   extra arguments go to libFuzzer
 #
-# How it is built: the fuzzed code lives in the SSOWatch library targets, which depend on swift-nio,
-# async-http-client, swift-crypto and libsystemd, so picking its source files for a bare
+# How it is built: the fuzzed code lives in the SSOWatch library targets (the DNS codec in SSOWatchDNS),
+# which depend on swift-nio, async-http-client, swift-crypto and libsystemd, so picking its source files for a bare
 # `swiftc -sanitize=fuzzer` does not work (HTTPTransport.swift imports AsyncHTTPClient and the state
 # file imports Crypto). Instead this script writes a small SwiftPM package in .build-fuzz/package
-# whose three executable targets are fuzz/*Fuzz.swift (symlinked) and which depends on this
+# whose executable targets are fuzz/*Fuzz.swift (symlinked) and which depends on this
 # repository by path, then builds it with `swift build -Xswiftc -sanitize=fuzzer,address` in its own
 # scratch directory (.build-fuzz/scratch), so it never touches .build. Each entry point is
 # `@_cdecl("LLVMFuzzerTestOneInput")` compiled with -parse-as-library: libFuzzer provides `main`.
@@ -32,7 +32,7 @@ WORK="$ROOT/.build-fuzz"
 SWIFT="${SWIFT:-swift}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
 FUZZ_CONFIGURATION="${FUZZ_CONFIGURATION:-release}"
-ALL_TARGETS=(INIParserFuzz APIResponseFuzz StateFileFuzz)
+ALL_TARGETS=(INIParserFuzz APIResponseFuzz StateFileFuzz DNSMessageFuzz)
 
 targets=()
 extra=()
@@ -64,9 +64,14 @@ mkdir -p "$package"
     echo "    dependencies: [.package(path: \"$ROOT\")],"
     echo "    targets: ["
     for target in "${ALL_TARGETS[@]}"; do
+        # Each target links only the library it fuzzes.
+        case "$target" in
+            DNSMessageFuzz) product=SSOWatchDNS ;;
+            *) product=SSOWatch ;;
+        esac
         echo "        .executableTarget("
         echo "            name: \"$target\","
-        echo "            dependencies: [.product(name: \"SSOWatch\", package: \"$identity\")],"
+        echo "            dependencies: [.product(name: \"$product\", package: \"$identity\")],"
         echo "            swiftSettings: [.unsafeFlags([\"-swift-version\", \"6\", \"-warnings-as-errors\"])]"
         echo "        ),"
     done
