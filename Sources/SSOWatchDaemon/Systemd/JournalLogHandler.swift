@@ -11,7 +11,7 @@ import SSOWatchState
 /// Metadata keys become `SSOWATCH_<KEY>` fields (`account` → `SSOWATCH_ACCOUNT`, `http.status` →
 /// `SSOWATCH_HTTP_STATUS`); the message, priority, identifier and source location use journald's
 /// own fields.
-public struct JournalLogHandler: LogHandler {
+public struct JournalLogHandler: MetadataLogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     private let identifier: String
@@ -22,14 +22,8 @@ public struct JournalLogHandler: LogHandler {
         self.logLevel = level
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let merged = merged(with: event.metadata)
         let fields = Self.fields(
             message: "\(event.message)", level: event.level, identifier: identifier, metadata: merged,
             file: event.file, line: event.line, function: event.function)

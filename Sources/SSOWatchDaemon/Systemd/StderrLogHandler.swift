@@ -6,7 +6,7 @@ import SSOWatchState
 /// Plain log lines on standard error: `<6>info: message key=value …`. The `<N>` prefix is the
 /// syslog priority, which journald and most log collectors understand; it is left out on a
 /// terminal, where people read the lines directly.
-public struct StderrLogHandler: LogHandler {
+public struct StderrLogHandler: MetadataLogHandler {
     public var logLevel: Logger.Level
     public var metadata: Logger.Metadata = [:]
     private let label: String
@@ -19,14 +19,8 @@ public struct StderrLogHandler: LogHandler {
         self.withPriorityPrefix = priorityPrefix
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
     public func log(event: LogEvent) {
-        var merged = metadata
-        if let extra = event.metadata { merged.merge(extra) { _, new in new } }
+        let merged = merged(with: event.metadata)
         var line = withPriorityPrefix ? "<\(Self.syslogPriority(event.level))>" : ""
         line += "\(Self.name(event.level)): \(event.message)"
         for key in merged.keys.sorted() {
