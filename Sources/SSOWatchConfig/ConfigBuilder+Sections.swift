@@ -158,7 +158,7 @@ extension ConfigBuilder {
         var urlEntry: INIEntry?
         var signingSecret: Secret?
         var secretEntry: INIEntry?
-        var events: Set<EventKind> = [.verified, .failed]
+        var events = EventKind.defaults
         var timeout: TimeInterval = 15
         for entry in section.entries {
             switch entry.key {

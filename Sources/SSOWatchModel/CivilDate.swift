@@ -1,3 +1,5 @@
+import Foundation
+
 /// Conversions between days since 1970-01-01 and proleptic Gregorian dates (H. Hinnant,
 /// "chrono-compatible low-level date algorithms"): UTC dates without `DateFormatter`, locales or
 /// time zones, for HTTP dates, message times and the simulator's timestamps.
@@ -23,5 +25,14 @@ public enum CivilDate {
         let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         return era * 146_097 + dayOfEra - 719_468
+    }
+
+    /// `10:02 UTC`: the hour and minute of `date` in UTC, as messages show a check's time.
+    public static func hourMinuteUTC(_ date: Date) -> String {
+        let seconds = Int(date.timeIntervalSince1970.rounded(.down))
+        let secondOfDay = ((seconds % 86_400) + 86_400) % 86_400
+        let hour = secondOfDay / 3600
+        let minute = secondOfDay % 3600 / 60
+        return (hour < 10 ? "0" : "") + "\(hour):" + (minute < 10 ? "0" : "") + "\(minute) UTC"
     }
 }

@@ -3,6 +3,13 @@ import Foundation
 /// What happened to a connector; also the names used in a webhook's `events` list.
 public enum EventKind: String, Sendable, Codable, CaseIterable, Hashable {
     case verified, failed, pending, awaiting, appeared, removed, stuck
+    /// The TXT record is missing or mistyped on the domain's nameservers, twice in a row (docs/DNS.md).
+    case dnsMissing = "dns_missing"
+    /// The TXT record is now on every nameserver.
+    case dnsFound = "dns_found"
+
+    /// The kinds a webhook receives when its `events` is not set.
+    public static let defaults: Set<EventKind> = [.verified, .failed, .dnsMissing, .dnsFound]
 
     /// The generic webhook `type` value, e.g. `connector.verified`.
     public var typeName: String { "connector.\(rawValue)" }
@@ -10,7 +17,7 @@ public enum EventKind: String, Sendable, Codable, CaseIterable, Hashable {
 
 /// One detected transition. Created once, stored in the outbox in the same write as the new state,
 /// and delivered (possibly several times) with the same `id`, which is the `webhook-id`.
-public struct ConnectorEvent: Sendable, Codable, Equatable, Hashable {
+public struct ConnectorEvent: Sendable, Equatable, Hashable {
     /// Unique, stable id: `evt_` followed by 32 lowercase hex characters (never contains `.`).
     public var id: String
     /// What happened.
@@ -37,12 +44,15 @@ public struct ConnectorEvent: Sendable, Codable, Equatable, Hashable {
     public var previousStatusSince: Date?
     /// The whole TXT value, when Cloudflare gave one.
     public var verificationCode: String?
+    /// The latest check of the TXT record when the event was detected; `nil` when none ran (docs/DNS.md).
+    public var dns: DNSRecordCheck?
 
     /// Creates an event.
     public init(
         id: String = ConnectorEvent.newID(), kind: EventKind, detectedAt: Date, accountName: String,
         accountID: String, connectorID: String, emailDomain: String?, enabled: Bool?, status: String,
-        previousStatus: VerificationStatus?, previousStatusSince: Date?, verificationCode: String?
+        previousStatus: VerificationStatus?, previousStatusSince: Date?, verificationCode: String?,
+        dns: DNSRecordCheck? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -56,6 +66,7 @@ public struct ConnectorEvent: Sendable, Codable, Equatable, Hashable {
         self.previousStatus = previousStatus
         self.previousStatusSince = previousStatusSince
         self.verificationCode = verificationCode
+        self.dns = dns
     }
 
     /// A fresh random event id.

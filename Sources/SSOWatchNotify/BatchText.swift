@@ -78,6 +78,12 @@ struct BatchText: Sendable {
         case .appeared: line += [.text("appeared, "), .value(v.status)]
         case .removed: line += [.text("removed, was "), .value(v.status)]
         case .stuck: line += [.text("still "), .value(v.status)]
+        case .dnsMissing:
+            line += [
+                .text(event.dns?.result == .nearMiss ? "TXT record mistyped, " : "TXT record missing, "),
+                .value(v.status),
+            ]
+        case .dnsFound: line += [.text("TXT record found, "), .value(v.status)]
         default: line.append(.value(v.status))
         }
         if let previous = v.previous {
@@ -89,8 +95,11 @@ struct BatchText: Sendable {
         }
         if showAccount { line += [.text(" · account "), .value(v.account)] }
         line += [.text(" · connector "), .code(v.connector)]
-        if [.failed, .awaiting, .stuck].contains(event.kind) {
+        if [.failed, .awaiting, .stuck, .dnsMissing].contains(event.kind) {
             line += [.text(" · TXT value "), v.code.map { .code($0) } ?? .text("unknown")]
+        }
+        if let dns = v.dns, ["awaiting", "pending", "failed"].contains(event.status) {
+            line += [.text(" · DNS: "), .value(dns)]
         }
         return line
     }
@@ -100,7 +109,7 @@ struct BatchText: Sendable {
         func rank(_ kind: EventKind) -> Int {
             switch kind {
             case .failed: 0
-            case .stuck: 1
+            case .stuck, .dnsMissing: 1
             case .verified: 2
             default: 3
             }

@@ -49,7 +49,19 @@ struct GenericRenderer: MessageRenderer {
                 "previous_status_since": .optional(event.previousStatusSince.map(NotifyTime.iso8601)),
                 "verification_code": .optional(event.verificationCode),
                 "dns_record": record,
+                "dns": event.dns.map(Self.dns) ?? .null,
             ]),
+        ])
+    }
+
+    /// The latest DNS check as the body's `dns` object (docs/NOTIFICATIONS.md).
+    static func dns(_ check: DNSRecordCheck) -> JSONValue {
+        .obj([
+            "result": .string(check.result.rawValue),
+            "detail": .string(check.detail),
+            "nameservers": .array(check.nameservers.map(JSONValue.string)),
+            "agreeing": .int(check.agreeing),
+            "checked": .string(NotifyTime.iso8601(check.checked)),
         ])
     }
 

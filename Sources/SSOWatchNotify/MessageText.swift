@@ -81,6 +81,8 @@ struct ChatText: Sendable {
         case .awaiting: "⏸️"
         case .appeared: "🆕"
         case .removed: "🗑️"
+        case .dnsMissing: "🔍"
+        case .dnsFound: "📬"
         }
     }
 
@@ -89,7 +91,8 @@ struct ChatText: Sendable {
         switch kind {
         case .verified: .good
         case .failed: .danger
-        case .stuck: .warning
+        case .stuck, .dnsMissing: .warning
+        case .dnsFound: .good
         default: .neutral
         }
     }
@@ -161,6 +164,22 @@ extension ChatText {
                 summary.append(.text(" for \(NotifyTime.duration(event.detectedAt.timeIntervalSince(since)))"))
             }
             summary.append(.text(" (noticed at \(at))."))
+        case .dnsMissing:
+            let mistyped = event.dns?.result == .nearMiss
+            title = [.value(v.domain), .text(mistyped ? ": TXT record mistyped" : ": TXT record missing")]
+            summary = [
+                .text("The TXT record that verifies "), domain, .text(" in account "), account,
+                .text(mistyped ? " is mistyped" : " is missing"),
+                .text(" on the domain's nameservers in two checks in a row (noticed at \(at)); the connector is "),
+                status, .text("."),
+            ]
+        case .dnsFound:
+            title = [.value(v.domain), .text(": TXT record found")]
+            summary = [
+                .text("The TXT record that verifies "), domain, .text(" in account "), account,
+                .text(" is now on every nameserver of the domain (noticed at \(at)); the connector is "), status,
+                .text("."),
+            ]
         }
 
         var facts = [
@@ -177,12 +196,16 @@ extension ChatText {
         } else if event.kind == .stuck, let since = v.since {
             facts.append(Fact(label: "Since", value: [.text(NotifyTime.human(since))]))
         }
-        let changed = [.appeared, .removed, .stuck].contains(event.kind) ? "Noticed" : "Changed"
+        let changed =
+            [.appeared, .removed, .stuck, .dnsMissing, .dnsFound].contains(event.kind) ? "Noticed" : "Changed"
         facts.append(Fact(label: changed, value: [.text(at)]))
         facts.append(Fact(label: "Connector", value: [.code(v.connector)]))
-        if [.failed, .awaiting, .stuck].contains(event.kind) {
+        if [.failed, .awaiting, .stuck, .dnsMissing].contains(event.kind) {
             facts.append(Fact(label: "TXT record name", value: [.code(v.domain)]))
             facts.append(Fact(label: "TXT record value", value: v.code.map { [.code($0)] } ?? [.text("unknown")]))
+        }
+        if let dns = v.dns, ["awaiting", "pending", "failed"].contains(event.status) {
+            facts.append(Fact(label: "DNS", value: [.value(dns)]))
         }
 
         let emoji = ChatText.emoji(for: event.kind)
@@ -225,6 +248,18 @@ extension ChatText {
                 .text(" Cloudflare stops checking after about two days. Make sure there is "),
             ] + record
                 + [.text("; if verification fails, run "), begin, .text(" once the record is published.")]
+        case .dnsMissing:
+            var action: [Span] = [.strong([.text("What to do:")]), .text(" publish ")] + record + [.text(".")]
+            if let detail = v.dnsDetail { action += [.text(" Last check: "), .value(detail), .text(".")] }
+            if event.status == "pending" {
+                action.append(
+                    .text(" Cloudflare fails the verification if it does not find the record within about two days."))
+            }
+            return action
+        case .dnsFound where event.status == "awaiting" || event.status == "failed":
+            return [.strong([.text("Next:")]), .text(" run "), begin, .text(" so that Cloudflare checks the record.")]
+        case .dnsFound:
+            return [.text("Cloudflare should verify the domain at its next check.")]
         case .verified where event.enabled != true:
             return [
                 .text("The connector can now be enabled ("),
@@ -246,6 +281,10 @@ struct EventValues: Sendable {
     var since: Date?
     /// How long it had been in the previous status, when both are known.
     var heldFor: String?
+    /// The DNS line without its `DNS: ` prefix, when a check ran.
+    var dns: String?
+    /// What the latest DNS check found, in a sentence.
+    var dnsDetail: String?
 
     init(_ event: ConnectorEvent, caps: ValueCaps) {
         func cap(_ s: String, _ limit: Int) -> String { Truncation.truncate(s, to: limit) }
@@ -258,5 +297,7 @@ struct EventValues: Sendable {
         code = event.verificationCode.map { cap($0, caps.code) }
         since = event.previousStatusSince
         heldFor = previous != nil ? since.map { NotifyTime.duration(event.detectedAt.timeIntervalSince($0)) } : nil
+        dns = event.dns.map { cap(String($0.summaryLine.dropFirst("DNS: ".count)), caps.code) }
+        dnsDetail = event.dns.map { cap($0.detail, caps.code) }
     }
 }

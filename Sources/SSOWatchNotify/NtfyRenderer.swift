@@ -67,11 +67,11 @@ struct NtfyRenderer: ChatRenderer {
         return paragraphs.joined(separator: "\n\n")
     }
 
-    /// ntfy priorities 1–5: failed is high, verified/stuck/test default, the rest low.
+    /// ntfy priorities 1–5: failed is high, verified/stuck/dns_missing/test default, the rest low.
     static func priority(_ kind: EventKind?) -> Int {
         switch kind {
         case .failed: 4
-        case .verified, .stuck, nil: 3
+        case .verified, .stuck, .dnsMissing, nil: 3
         default: 2
         }
     }
@@ -82,7 +82,7 @@ struct NtfyRenderer: ChatRenderer {
 
     static let tagOrder = [
         "rotating_light", "warning", "white_check_mark", "hourglass_flowing_sand", "pause_button", "new",
-        "wastebasket", "bell",
+        "wastebasket", "mag", "mailbox_with_mail", "bell",
     ]
 
     /// The emoji short code ntfy shows for a kind (`nil`: a test message).
@@ -95,6 +95,8 @@ struct NtfyRenderer: ChatRenderer {
         case .awaiting: "pause_button"
         case .appeared: "new"
         case .removed: "wastebasket"
+        case .dnsMissing: "mag"
+        case .dnsFound: "mailbox_with_mail"
         case nil: "bell"
         }
     }

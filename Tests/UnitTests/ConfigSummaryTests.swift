@@ -37,9 +37,9 @@ import Testing
               off      22222222222222222222222222222222  no       5m        ops, audit  [daemon] api_token_file=/run/cf
 
             Webhooks (2):
-              NAME   TYPE     HOST               EVENTS            TIMEOUT  SIGNED
-              ops    slack    hooks.slack.com    verified, failed  15s      no
-              audit  generic  audit.example.com  all               15s      yes
+              NAME   TYPE     HOST               EVENTS                                    TIMEOUT  SIGNED
+              ops    slack    hooks.slack.com    verified, failed, dns_missing, dns_found  15s      no
+              audit  generic  audit.example.com  all                                       15s      yes
 
             Daemon:
               state file               /var/lib/ssowatch/state.json

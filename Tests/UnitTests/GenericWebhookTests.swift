@@ -65,6 +65,20 @@ import Testing
         #expect(request.header("webhook-id") != nil && request.header("webhook-timestamp") != nil)
     }
 
+    @Test func aDNSEventCarriesTheLatestCheck() throws {
+        let request = try #require(NotifyFixtures.render(.generic, .events([NotifyFixtures.event(.dnsMissing)])).first)
+        let body = try NotifyFixtures.json(request)
+        #expect(body["type"] as? String == "connector.dns_missing")
+        let data = try #require(body["data"] as? [String: Any])
+        #expect(data["previous_status"] is NSNull)
+        let dns = try #require(data["dns"] as? [String: Any])
+        #expect(dns["result"] as? String == "missing")
+        #expect(dns["nameservers"] as? [String] == ["ns1.example.net", "ns2.example.net"])
+        #expect(dns["agreeing"] as? Int == 0)
+        #expect(dns["checked"] as? String == "2026-11-29T09:58:00Z")
+        #expect((dns["detail"] as? String)?.contains("publish TXT example.com") == true)
+    }
+
     @Test func bodyHasEveryKeyOfTheSpec() throws {
         let body = String(
             decoding: NotifyFixtures.render(.generic, .events([NotifyFixtures.event(.verified)]))[0].body,
@@ -76,7 +90,7 @@ import Testing
                 "email_domain":"example.com","enabled":false},"status":"verified","previous_status":"pending",\#
                 "previous_status_since":"2026-11-28T07:48:00Z","verification_code":\#
                 "cloudflare_dashboard_sso=7d1f5b0c2a9e4f3d8c6b1a0e9d8c7b6a","dns_record":{"type":"TXT",\#
-                "name":"example.com","value":"cloudflare_dashboard_sso=7d1f5b0c2a9e4f3d8c6b1a0e9d8c7b6a"}}}
+                "name":"example.com","value":"cloudflare_dashboard_sso=7d1f5b0c2a9e4f3d8c6b1a0e9d8c7b6a"},"dns":null}}
                 """#)
     }
 

@@ -22,9 +22,24 @@ enum NotifyFixtures {
     /// The event kinds and the test message, as golden files name them; `hostile` is a failed event and
     /// `hostile-batch` four events whose every user-controlled value is `hostileText`.
     static let goldenCases = [
-        "verified", "failed", "pending", "awaiting", "appeared", "removed", "stuck", "test", "batch", "hostile",
-        "hostile-batch",
+        "verified", "failed", "pending", "awaiting", "appeared", "removed", "stuck", "dns_missing", "dns_found",
+        "dns_near_miss", "failed-dns", "test", "batch", "hostile", "hostile-batch",
     ]
+
+    /// A DNS check of the fixture connector's record with `result`, on two nameservers.
+    static func dnsCheck(_ result: DNSRecordCheck.Result) -> DNSRecordCheck {
+        let detail: String =
+            switch result {
+            case .present: "present on ns1.example.net, ns2.example.net"
+            case .nearMiss:
+                "not found; ns1.example.net, ns2.example.net have \"cloudflared_dashboard_sso=7d1f5b0c2a9e4f3d8c6b1a0e9d8c7b6a\" "
+                    + "(a cloudflared_ prefix); publish TXT example.com \"\(code)\""
+            default: "not found on ns1.example.net, ns2.example.net; publish TXT example.com \"\(code)\""
+            }
+        return DNSRecordCheck(
+            result: result, detail: detail, nameservers: ["ns1.example.net", "ns2.example.net"],
+            agreeing: result == .present ? 2 : 0, checked: detected.addingTimeInterval(-120))
+    }
 
     /// Mentions, links and markup of every chat service, and a CRLF that would start a new line or header.
     static let hostileText =
@@ -53,12 +68,13 @@ enum NotifyFixtures {
             case .failed: (.pending, 2 * 86_400 + 30 * 60)  // 2d 30m
             case .pending: (.awaiting, 600)  // 10m
             case .stuck: (nil, 2 * 86_400 + 3 * 3600 + 15 * 60)  // pending since 2d 3h 15m
-            case .awaiting, .appeared, .removed: (nil, nil)
+            case .awaiting, .appeared, .removed, .dnsMissing, .dnsFound: (nil, nil)
             }
         let status: String =
             switch kind {
-            case .appeared, .stuck: "pending"
+            case .appeared, .stuck, .dnsMissing: "pending"
             case .removed: "verified"
+            case .dnsFound: "awaiting"
             default: kind.rawValue
             }
         return ConnectorEvent(
@@ -67,7 +83,8 @@ enum NotifyFixtures {
             connectorID: String(connectorID.dropLast(4)) + String(format: "%04lx", index),
             emailDomain: domain, enabled: kind == .verified ? false : nil, status: status,
             previousStatus: since.0, previousStatusSince: since.1.map { detected.addingTimeInterval(-$0) },
-            verificationCode: code)
+            verificationCode: code,
+            dns: kind == .dnsMissing ? dnsCheck(.missing) : kind == .dnsFound ? dnsCheck(.present) : nil)
     }
 
     /// The message of a golden case: one event, the test message, or a batch of 12 (8 verified, 4 failed).
@@ -80,6 +97,14 @@ enum NotifyFixtures {
             return .events(batch(count: 12, failedEvery: 3))
         case "hostile":
             return .events([hostileEvent(.failed)])
+        case "dns_near_miss":
+            var event = event(.dnsMissing)
+            event.dns = dnsCheck(.nearMiss)
+            return .events([event])
+        case "failed-dns":
+            var event = event(.failed)
+            event.dns = dnsCheck(.missing)
+            return .events([event])
         case "hostile-batch":
             return .events([.failed, .verified, .stuck, .appeared].enumerated().map { hostileEvent($1, index: $0) })
         default:
