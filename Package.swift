@@ -37,7 +37,7 @@ let package = Package(
         // mallopt() from <malloc.h>, which the Glibc module does not export.
         .systemLibrary(name: "CMalloc"),
         .target(name: "SSOWatchModel"),
-        .target(name: "SSOWatchConfig", dependencies: ["SSOWatchModel"]),
+        .target(name: "SSOWatchConfig", dependencies: ["SSOWatchModel", "SSOWatchDNS"]),
         .target(
             name: "SSOWatchHTTP",
             dependencies: [
@@ -69,7 +69,7 @@ let package = Package(
             name: "SSOWatchDaemon",
             dependencies: [
                 "CSystemd", "CMalloc", "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare",
-                "SSOWatchState", "SSOWatchNotify",
+                "SSOWatchState", "SSOWatchNotify", "SSOWatchDNS",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -101,8 +101,7 @@ let package = Package(
             name: "ssowatch",
             dependencies: [
                 "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare", "SSOWatchState",
-                "SSOWatchNotify", "SSOWatchDaemon",
-                "SSOWatchSimulator",
+                "SSOWatchNotify", "SSOWatchDaemon", "SSOWatchSimulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -111,7 +110,7 @@ let package = Package(
             name: "UnitTests",
             dependencies: [
                 "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare", "SSOWatchState",
-                "SSOWatchNotify", "SSOWatchDaemon", "SSOWatchSimulator", "SSOWatchTestSupport",
+                "SSOWatchNotify", "SSOWatchDNS", "SSOWatchDaemon", "SSOWatchSimulator", "SSOWatchTestSupport",
             ],
             resources: [.copy("Golden")]
         ),
@@ -129,7 +128,8 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare", "SSOWatchState",
-                "SSOWatchNotify", "SSOWatchDaemon", "SSOWatchSimulator", "SSOWatchTestSupport", "CSpawn",
+                "SSOWatchNotify", "SSOWatchDNS", "SSOWatchDaemon", "SSOWatchSimulator", "SSOWatchTestSupport",
+                "CSpawn",
             ],
             // Malformed configuration files read by path (#filePath), not bundled.
             exclude: ["Corpus"]

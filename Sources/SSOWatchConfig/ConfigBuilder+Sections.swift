@@ -30,6 +30,12 @@ extension ConfigBuilder {
             case "delivery_max_age": daemon.deliveryMaxAge = try duration(entry, in: 60...ValueParsers.maximumDuration)
             case "log_level": daemon.logLevel = try logLevel(entry)
             case "metrics_listen": daemon.metricsListen = try metricsListen(entry)
+            case "dns_check": daemon.dns.enabled = try bool(entry)
+            case "dns_resolvers": daemon.dns.resolvers = try dnsResolvers(entry)
+            case "dns_query": daemon.dns.query = try dnsQuery(entry)
+            case "dns_check_interval": daemon.dns.interval = try dnsCheckInterval(entry)
+            case "dns_timeout": daemon.dns.timeout = try duration(entry, in: 1...60)
+            case "dns_port": daemon.dns.port = try integer(entry, in: 1...65_535)
             default:  // the api_token* keys
                 daemon.apiToken = try secret(entry, base: "api_token", previous: tokenEntry)
                 tokenEntry = entry

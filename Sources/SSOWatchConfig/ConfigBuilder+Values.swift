@@ -1,4 +1,5 @@
 import Foundation
+import SSOWatchDNS
 
 /// Typed values of non-secret keys, with range checks and messages that name the key.
 extension ConfigBuilder {
@@ -37,6 +38,49 @@ extension ConfigBuilder {
                     + "requests quickly for little gain (check-config shows the request budget)")
         }
         return seconds
+    }
+
+    /// `dns_check_interval`: at least 1s; below 1m it warns, as a short `poll_interval` does.
+    mutating func dnsCheckInterval(_ entry: INIEntry) throws(ConfigError) -> TimeInterval {
+        let seconds = try duration(entry, in: 1...ValueParsers.maximumDuration)
+        if seconds < 60 {
+            warn(
+                entry.line,
+                "dns_check_interval \(ValueParsers.formatDuration(seconds)) is below 1m: every check asks each "
+                    + "nameserver of each awaiting, pending or failed domain again")
+        }
+        return seconds
+    }
+
+    /// `dns_resolvers = system` or `ADDR[:PORT], …` (IPv6 as `[ADDR]:PORT`).
+    func dnsResolvers(_ entry: INIEntry) throws(ConfigError) -> DNSCheckConfig.Resolvers {
+        if entry.value == "system" { return .system }
+        let items = entry.value.split(separator: ",", omittingEmptySubsequences: false).map {
+            $0.trimmed(.whitespaces)
+        }
+        var addresses: [DNSServerAddress] = []
+        for item in items {
+            guard !item.isEmpty else {
+                throw error(entry.line, "dns_resolvers has an empty entry; separate addresses with single commas")
+            }
+            guard let address = try? DNSServerAddress(parsing: item) else {
+                throw error(
+                    entry.line,
+                    "dns_resolvers: \(Self.shown(item)) is not an IP address with an optional port; write "
+                        + "system, or addresses such as 192.0.2.53, 192.0.2.53:5353, [2001:db8::53]:53")
+            }
+            addresses.append(address)
+        }
+        return .servers(addresses)
+    }
+
+    /// `dns_query = authoritative | resolvers`.
+    func dnsQuery(_ entry: INIEntry) throws(ConfigError) -> DNSCheckConfig.Query {
+        guard let query = DNSCheckConfig.Query(rawValue: entry.value) else {
+            throw error(
+                entry.line, "dns_query: \(Self.shown(entry.value)) is not authoritative or resolvers")
+        }
+        return query
     }
 
     func bool(_ entry: INIEntry) throws(ConfigError) -> Bool {

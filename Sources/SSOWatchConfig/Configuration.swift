@@ -75,6 +75,8 @@ public struct DaemonConfig: Sendable, Hashable {
     public var logLevel: LogLevelSetting
     /// Where the Prometheus `/metrics` endpoint listens; `nil` (the default) turns metrics off.
     public var metricsListen: MetricsEndpoint?
+    /// The `dns_*` keys.
+    public var dns = DNSCheckConfig()
 
     /// The defaults of docs/CONFIGURATION.md, for a given environment (`STATE_DIRECTORY`).
     public static func defaults(environment: [String: String]) -> DaemonConfig {

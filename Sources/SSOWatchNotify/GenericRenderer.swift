@@ -49,19 +49,8 @@ struct GenericRenderer: MessageRenderer {
                 "previous_status_since": .optional(event.previousStatusSince.map(NotifyTime.iso8601)),
                 "verification_code": .optional(event.verificationCode),
                 "dns_record": record,
-                "dns": event.dns.map(Self.dns) ?? .null,
+                "dns": event.dns.map(\.json) ?? .null,
             ]),
-        ])
-    }
-
-    /// The latest DNS check as the body's `dns` object (docs/NOTIFICATIONS.md).
-    static func dns(_ check: DNSRecordCheck) -> JSONValue {
-        .obj([
-            "result": .string(check.result.rawValue),
-            "detail": .string(check.detail),
-            "nameservers": .array(check.nameservers.map(JSONValue.string)),
-            "agreeing": .int(check.agreeing),
-            "checked": .string(NotifyTime.iso8601(check.checked)),
         ])
     }
 
@@ -95,5 +84,19 @@ struct GenericRenderer: MessageRenderer {
             headers.append(.init(name: "webhook-signature", value: signature))
         }
         return RenderedRequest(headers: headers, body: bytes, eventIDs: eventIDs)
+    }
+}
+
+extension DNSRecordCheck {
+    /// The check as JSON: a generic body's `data.dns`, `status --json` and `dns-check --json`
+    /// (docs/NOTIFICATIONS.md).
+    package var json: JSONValue {
+        .obj([
+            "result": .string(result.rawValue),
+            "detail": .string(detail),
+            "nameservers": .array(nameservers.map(JSONValue.string)),
+            "agreeing": .int(agreeing),
+            "checked": .string(NotifyTime.iso8601(checked)),
+        ])
     }
 }

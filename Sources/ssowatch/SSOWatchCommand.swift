@@ -13,7 +13,7 @@ struct SSOWatchCommand: AsyncParsableCommand {
         version: SSOWatchVersion.string,
         subcommands: [
             RunCommand.self, CheckConfigCommand.self, PollCommand.self, StatusCommand.self, TestNotifyCommand.self,
-            ConnectorsCommand.self, DemoCommand.self, SimulateCommand.self,
+            DNSCheckCommand.self, ConnectorsCommand.self, DemoCommand.self, SimulateCommand.self,
         ]
     )
 }
