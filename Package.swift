@@ -77,10 +77,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
-        // The DNS check's codec, client, lookup and diagnosis: a leaf that depends on no other target here.
+        // The DNS check's codec, client, lookup and diagnosis: it knows only the model of ssowatch.
         .target(
             name: "SSOWatchDNS",
             dependencies: [
+                "SSOWatchModel",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -120,7 +121,7 @@ let package = Package(
         .target(name: "CSpawn", path: "Tests/CSpawn"),
         .testTarget(
             name: "DNSTests",
-            dependencies: ["SSOWatchDNS", "SSOWatchSimulator"],
+            dependencies: ["SSOWatchDNS", "SSOWatchModel", "SSOWatchSimulator"],
             // The nsd zone and scripts the captured packets came from; the tests use only the pasted hex.
             exclude: ["Captures"]
         ),

@@ -1,3 +1,5 @@
+import SSOWatchModel
+
 /// The announcement rules of `docs/DNS.md` for one connector, as a value the daemon keeps (and may persist
 /// field by field) beside the connector.
 ///
@@ -7,17 +9,8 @@
 /// record becomes `present` after a conclusive result that was not `present`. `inconclusive` results change
 /// nothing: they neither end an episode nor count, so `present → inconclusive → present` is silent.
 public struct DNSEpisode: Hashable, Sendable {
-    /// The connector statuses the DNS check looks at (a verified connector is not checked).
-    public enum Status: String, Hashable, Sendable {
-        /// Created, verification not yet begun.
-        case awaiting
-        /// Cloudflare is verifying.
-        case pending
-        /// Cloudflare gave up.
-        case failed
-        /// Verified: no checks, no events.
-        case verified
-    }
+    /// The connector's verification status (a verified connector is not checked and announces nothing).
+    public typealias Status = VerificationStatus
 
     /// What to announce after a check.
     public enum Event: String, Hashable, Sendable {

@@ -58,15 +58,7 @@ public struct RecordChecker: Sendable {
         let mode: DNSQueryMode = config.query == .resolvers ? .resolvers : .authoritative
         let lookup = DNSTXTLookup(client: client, resolvers: servers, nameserverPort: config.port, mode: mode)
         let report = await lookup.lookup(name)
-        return Self.record(DNSDiagnosis.diagnose(expected: code, report: report, checked: now()))
-    }
-
-    /// The model's form of a diagnosis.
-    static func record(_ result: DNSCheckResult) -> DNSRecordCheck {
-        let kind = DNSRecordCheck.Result(rawValue: result.result.rawValue) ?? .inconclusive
-        return DNSRecordCheck(
-            result: kind, detail: result.detail, nameservers: result.nameservers, agreeing: result.agreeing,
-            checked: result.checked)
+        return DNSDiagnosis.diagnose(expected: code, report: report, checked: now()).record
     }
 
     static func inconclusive(_ reason: String, at date: Date) -> DNSRecordCheck {
