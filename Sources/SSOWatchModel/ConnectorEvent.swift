@@ -1,7 +1,7 @@
 import Foundation
 
 /// What happened to a connector; also the names used in a webhook's `events` list.
-public enum EventKind: String, Sendable, Codable, CaseIterable, Hashable {
+public enum EventKind: String, Sendable, CaseIterable, Hashable {
     case verified, failed, pending, awaiting, appeared, removed, stuck
 
     /// The generic webhook `type` value, e.g. `connector.verified`.
@@ -10,7 +10,7 @@ public enum EventKind: String, Sendable, Codable, CaseIterable, Hashable {
 
 /// One detected transition. Created once, stored in the outbox in the same write as the new state,
 /// and delivered (possibly several times) with the same `id`, which is the `webhook-id`.
-public struct ConnectorEvent: Sendable, Codable, Equatable, Hashable {
+public struct ConnectorEvent: Sendable, Equatable, Hashable {
     /// Unique, stable id: `evt_` followed by 32 lowercase hex characters (never contains `.`).
     public var id: String
     /// What happened.
