@@ -4,7 +4,7 @@ import SSOWatchHTTP
 import SSOWatchModel
 
 /// One item of an envelope's `errors` (or `messages`) array. Extra keys are tolerated.
-public struct CloudflareMessage: Sendable, Equatable, Codable {
+public struct CloudflareMessage: Sendable, Equatable {
     public var code: Int?
     public var message: String
     /// Nested causes (`error_chain`), flattened.

@@ -20,7 +20,7 @@ public struct Secret: Sendable, Hashable, CustomStringConvertible, CustomDebugSt
 }
 
 /// The chat services ssowatch can notify.
-public enum WebhookType: String, Sendable, CaseIterable, Hashable, Codable {
+public enum WebhookType: String, Sendable, CaseIterable, Hashable {
     case slack, discord, teams, mattermost, rocketchat, ntfy, generic
     case googleChat = "google-chat"
 }

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The verification status Cloudflare reports for an SSO connector's email domain.
-public enum VerificationStatus: String, Sendable, Codable, CaseIterable, Hashable {
+public enum VerificationStatus: String, Sendable, CaseIterable, Hashable {
     /// Created; verification not started.
     case awaiting
     /// Cloudflare is polling DNS for the TXT record.
@@ -14,7 +14,7 @@ public enum VerificationStatus: String, Sendable, Codable, CaseIterable, Hashabl
 
 /// An SSO connector as the API returns it. Every field is optional: the API may omit any of them,
 /// and a field of an unexpected type is treated as missing rather than failing the whole list.
-public struct Connector: Sendable, Equatable, Hashable, Codable {
+public struct Connector: Sendable, Equatable, Hashable {
     /// The 32-hex connector id.
     public var id: String?
     /// The email domain this connector covers.
@@ -53,43 +53,4 @@ public struct Connector: Sendable, Equatable, Hashable, Codable {
 
     /// The status as shown to people: the raw value, or `unknown` when missing.
     public var displayStatus: String { rawStatus ?? "unknown" }
-
-    enum CodingKeys: String, CodingKey {
-        case id, enabled, verification
-        case emailDomain = "email_domain"
-        case createdOn = "created_on"
-        case updatedOn = "updated_on"
-        case useFedrampLanguage = "use_fedramp_language"
-    }
-
-    enum VerificationKeys: String, CodingKey { case code, status }
-
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        id = try? c.decodeIfPresent(String.self, forKey: .id)
-        emailDomain = try? c.decodeIfPresent(String.self, forKey: .emailDomain)
-        enabled = try? c.decodeIfPresent(Bool.self, forKey: .enabled)
-        createdOn = try? c.decodeIfPresent(String.self, forKey: .createdOn)
-        updatedOn = try? c.decodeIfPresent(String.self, forKey: .updatedOn)
-        useFedrampLanguage = try? c.decodeIfPresent(Bool.self, forKey: .useFedrampLanguage)
-        if let v = try? c.nestedContainer(keyedBy: VerificationKeys.self, forKey: .verification) {
-            verificationCode = try? v.decodeIfPresent(String.self, forKey: .code)
-            rawStatus = try? v.decodeIfPresent(String.self, forKey: .status)
-        }
-    }
-
-    public func encode(to encoder: any Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encodeIfPresent(id, forKey: .id)
-        try c.encodeIfPresent(emailDomain, forKey: .emailDomain)
-        try c.encodeIfPresent(enabled, forKey: .enabled)
-        try c.encodeIfPresent(createdOn, forKey: .createdOn)
-        try c.encodeIfPresent(updatedOn, forKey: .updatedOn)
-        try c.encodeIfPresent(useFedrampLanguage, forKey: .useFedrampLanguage)
-        if verificationCode != nil || rawStatus != nil {
-            var v = c.nestedContainer(keyedBy: VerificationKeys.self, forKey: .verification)
-            try v.encodeIfPresent(verificationCode, forKey: .code)
-            try v.encodeIfPresent(rawStatus, forKey: .status)
-        }
-    }
 }

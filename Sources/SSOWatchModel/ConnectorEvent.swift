@@ -1,7 +1,7 @@
 import Foundation
 
 /// What happened to a connector; also the names used in a webhook's `events` list.
-public enum EventKind: String, Sendable, Codable, CaseIterable, Hashable {
+public enum EventKind: String, Sendable, CaseIterable, Hashable {
     case verified, failed, pending, awaiting, appeared, removed, stuck
     /// The TXT record is missing or mistyped on the domain's nameservers, twice in a row (docs/DNS.md).
     case dnsMissing = "dns_missing"

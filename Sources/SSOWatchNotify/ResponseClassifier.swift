@@ -85,7 +85,7 @@ public enum ResponseClassifier {
     /// The explanation in the form each service sends it; the body's start when it has none.
     private static func serviceReason(type: WebhookType, body: [UInt8]) -> String? {
         let json = jsonObject(body)
-        let error = json?["error"] as? [String: Any]
+        let error = json?["error"]?.object
         let found: String? =
             switch type {
             case .discord: joined(string(json?["message"]), number(json?["code"]).map { "code \(Int($0))" })
@@ -137,19 +137,40 @@ public enum ResponseClassifier {
         }.joined(separator: " ")
     }
 
-    private static func jsonObject(_ body: [UInt8]) -> [String: Any]? {
-        guard body.first(where: { !($0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09) }) == UInt8(ascii: "{")
-        else { return nil }
-        return (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+    /// A value of a service's JSON error body, as far as the explanations need it.
+    fileprivate enum Field {
+        case string(String)
+        case number(Double)
+        /// An object's members (only at the top level and one level down, e.g. Google Chat's `error`).
+        case object([String: Field])
+        case other
+
+        var object: [String: Field]? {
+            if case .object(let members) = self { return members }
+            return nil
+        }
     }
 
-    private static func string(_ value: Any?) -> String? {
-        (value as? String).flatMap { $0.isEmpty ? nil : $0 }
+    /// The body's members when it is a JSON object; of a repeated key the last counts.
+    private static func jsonObject(_ body: [UInt8]) -> [String: Field]? {
+        let members = try? JSONByteReader.read(body) { (reader) throws(JSONReadError) in
+            try reader.field(depth: 0).object
+        }
+        return members ?? nil
     }
 
-    private static func number(_ value: Any?) -> Double? {
-        if let n = value as? NSNumber { return n.doubleValue }
-        return (value as? String).flatMap(Double.init)
+    private static func string(_ value: Field?) -> String? {
+        guard case .string(let text)? = value, !text.isEmpty else { return nil }
+        return text
+    }
+
+    /// A number, or a number written as a string.
+    private static func number(_ value: Field?) -> Double? {
+        switch value {
+        case .number(let number)?: return number
+        case .string(let text)?: return Double(text)
+        default: return nil
+        }
     }
 
     private static func statusPhrase(_ status: Int) -> String {
@@ -161,5 +182,25 @@ public enum ResponseClassifier {
             502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
         ]
         return phrases[status] ?? "no explanation given"
+    }
+}
+
+extension JSONByteReader {
+    /// A value at `depth` (0 for the body itself); objects deeper than one level down are not kept.
+    fileprivate mutating func field(depth: Int) throws(JSONReadError) -> ResponseClassifier.Field {
+        switch kind() {
+        case .string: return .string(try string())
+        case .number:
+            let raw = try rawValue()
+            return (try? JSONByteReader.read(raw) { (r) throws(JSONReadError) in try r.double() }).map { .number($0) }
+                ?? .other
+        case .object where depth < 2:
+            var members: [String: ResponseClassifier.Field] = [:]
+            try object { (reader, key) throws(JSONReadError) in members[key] = try reader.field(depth: depth + 1) }
+            return .object(members)
+        default:
+            try skipValue()
+            return .other
+        }
     }
 }

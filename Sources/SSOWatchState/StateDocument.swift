@@ -2,12 +2,12 @@ import Foundation
 import SSOWatchConfig
 import SSOWatchModel
 
-// The on-disk format (docs/STATE.md). Key names are snake_case and stable: renaming a property must not
-// rename its key. Dates are JSON numbers (see `StateCoding`).
+// The on-disk format is docs/STATE.md, written by `StateJSONWriter` and read by `StateJSONReader`: renaming a
+// property here does not rename its key.
 
 /// Everything the daemon remembers between runs: per-account connector state, the outbox of
 /// undelivered notifications, and per-webhook delivery health.
-public struct StateDocument: Sendable, Equatable, Codable {
+public struct StateDocument: Sendable, Equatable {
     /// The format version this build writes and understands.
     public static let currentVersion = 1
 
@@ -45,15 +45,6 @@ public struct StateDocument: Sendable, Equatable, Codable {
             && lhs.webhooks == rhs.webhooks
     }
 
-    public init(from decoder: any Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        version = try c.decode(Int.self, forKey: .version)
-        accounts = try c.decode([String: AccountState].self, forKey: .accounts)
-        outbox = try c.decode([OutboxEntry].self, forKey: .outbox)
-        webhooks = try c.decode([String: WebhookDeliveryState].self, forKey: .webhooks)
-        journalGeneration = try c.decodeIfPresent(Int.self, forKey: .journalGeneration) ?? 0
-    }
-
     /// The stored state of a configured account, or a fresh one (not yet baselined).
     public func accountState(for account: AccountConfig) -> AccountState {
         var state = accounts[account.accountID] ?? AccountState(accountID: account.accountID, name: account.name)
@@ -68,15 +59,10 @@ public struct StateDocument: Sendable, Equatable, Codable {
         outbox.append(contentsOf: entries)
         outboxLog.add(entries)
     }
-
-    enum CodingKeys: String, CodingKey {
-        case version, accounts, outbox, webhooks
-        case journalGeneration = "journal_generation"
-    }
 }
 
 /// What ssowatch knows about one Cloudflare account.
-public struct AccountState: Sendable, Equatable, Codable {
+public struct AccountState: Sendable, Equatable {
     /// The Cloudflare account id.
     public var accountID: String
     /// The name the account had in the configuration when it was last polled.
@@ -113,34 +99,10 @@ public struct AccountState: Sendable, Equatable, Codable {
         self.consecutiveFailures = consecutiveFailures
         self.connectors = connectors
     }
-
-    enum CodingKeys: String, CodingKey {
-        case name, connectors
-        case accountID = "account_id"
-        case baselineDone = "baseline_done"
-        case lastPoll = "last_poll"
-        case lastSuccess = "last_success"
-        case lastError = "last_error"
-        case consecutiveFailures = "consecutive_failures"
-        case overdue
-    }
-
-    public init(from decoder: any Decoder) throws {
-        let container = try decoder.container(keyedBy: CodingKeys.self)
-        accountID = try container.decode(String.self, forKey: .accountID)
-        name = try container.decode(String.self, forKey: .name)
-        baselineDone = try container.decode(Bool.self, forKey: .baselineDone)
-        lastPoll = try container.decodeIfPresent(Date.self, forKey: .lastPoll)
-        lastSuccess = try container.decodeIfPresent(Date.self, forKey: .lastSuccess)
-        lastError = try container.decodeIfPresent(String.self, forKey: .lastError)
-        consecutiveFailures = try container.decode(Int.self, forKey: .consecutiveFailures)
-        overdue = try container.decodeIfPresent(Bool.self, forKey: .overdue) ?? false
-        connectors = try container.decode([String: ConnectorState].self, forKey: .connectors)
-    }
 }
 
 /// What ssowatch knows about one connector.
-public struct ConnectorState: Sendable, Equatable, Codable {
+public struct ConnectorState: Sendable, Equatable {
     /// The connector id.
     public var id: String
     /// The email domain, when Cloudflare ever reported one.
@@ -196,21 +158,10 @@ public struct ConnectorState: Sendable, Equatable, Codable {
             history.removeFirst(history.count - Self.historyLimit)
         }
     }
-
-    enum CodingKeys: String, CodingKey {
-        case id, enabled, status, history
-        case emailDomain = "email_domain"
-        case rawStatus = "raw_status"
-        case statusSince = "status_since"
-        case lastSeen = "last_seen"
-        case missingCount = "missing_count"
-        case stuckNotified = "stuck_notified"
-        case verificationCode = "verification_code"
-    }
 }
 
 /// One change of a connector's known status.
-public struct TransitionRecord: Sendable, Equatable, Codable {
+public struct TransitionRecord: Sendable, Equatable {
     /// When it was detected.
     public var at: Date
     /// The previous known status (`nil` for the first known status).
@@ -227,15 +178,10 @@ public struct TransitionRecord: Sendable, Equatable, Codable {
         self.to = to
         self.eventID = eventID
     }
-
-    enum CodingKeys: String, CodingKey {
-        case at, from, to
-        case eventID = "event_id"
-    }
 }
 
 /// How deliveries to one webhook are going.
-public struct WebhookDeliveryState: Sendable, Equatable, Codable {
+public struct WebhookDeliveryState: Sendable, Equatable {
     /// One line describing the latest failed delivery; `nil` after a success.
     public var lastError: String?
     /// Whether the oldest queued event is being retried or failed permanently.
@@ -248,11 +194,5 @@ public struct WebhookDeliveryState: Sendable, Equatable, Codable {
         self.lastError = lastError
         self.failing = failing
         self.lastSuccess = lastSuccess
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case failing
-        case lastError = "last_error"
-        case lastSuccess = "last_success"
     }
 }

@@ -203,33 +203,22 @@ public struct StateFile: StateStore {
         case corrupt(String)
     }
 
-    /// Decodes a state file: `StateJSONReader` first, then `JSONDecoder` for anything it leaves.
+    /// Decodes a state file (`StateCoding.contents`).
     /// - Throws: `StateFileError.newerVersion` for a file written by a newer ssowatch.
     private static func decodeSnapshot(_ bytes: [UInt8], path: String) throws(StateFileError) -> Snapshot {
-        if let document = StateCoding.decodeFast(bytes) { return .document(document) }
-        if bytes.allSatisfy({ [0x20, 0x09, 0x0A, 0x0D].contains($0) }) { return .corrupt("the file is empty") }
-        let data = Data(bytes)
-        do {
-            guard let version = try StateCoding.probeVersion(data) else { return .corrupt("missing key \"version\"") }
-            if version > StateDocument.currentVersion {
-                throw StateFileError.newerVersion(found: version, supported: StateDocument.currentVersion, path: path)
-            }
-            if version < 1 { return .corrupt("unknown format version \(version)") }
-            return .document(try StateCoding.decode(data))
-        } catch let error as StateFileError {
-            throw error
-        } catch {
-            return .corrupt(StateCoding.reason(for: error))
+        switch StateCoding.contents(of: bytes) {
+        case .document(let document): return .document(document)
+        case .corrupt(let reason): return .corrupt(reason)
+        case .newerVersion(let found):
+            throw .newerVersion(found: found, supported: StateDocument.currentVersion, path: path)
         }
     }
 
     /// Writes `document` to `path` atomically: a new file (mode 0600) in the same directory is
     /// written fully and fsync'ed, renamed over `path`, and the directory is fsync'ed, so a crash
     /// leaves either the old file or the new one. A missing directory is created with mode 0700.
-    /// The bytes are `StateCoding.encode`'s, written by `StateJSONWriter` several times faster and a
-    /// megabyte at a time (BENCHMARKS.md).
-    /// - Throws: `StateFileError.writeFailed` naming the step and the OS error; `.encodingFailed` for a
-    ///   value JSON cannot hold (a non-finite date), leaving the old file in place.
+    /// `StateJSONWriter` writes it a megabyte at a time (BENCHMARKS.md).
+    /// - Throws: `StateFileError.writeFailed` naming the step and the OS error.
     ///
     /// The file gets a new `journal_generation`, so a journal left beside it no longer applies (see
     /// `StateJournal`). Returns the generation and the number of bytes written.
@@ -242,31 +231,12 @@ public struct StateFile: StateStore {
         var size = 0
         try StateFileIO.writeAtomically(to: path) { fd throws(StateFileError) in
             // In pieces of 1 MiB: a state file of 10,000 accounts is 40 MB, which need not be in memory whole.
-            let complete = try StateJSONWriter.write(document, chunkSize: 1 << 20) { chunk throws(StateFileError) in
+            try StateJSONWriter.write(document, chunkSize: 1 << 20) { chunk throws(StateFileError) in
                 try StateFileIO.writeFully(fd, chunk, path: path)
                 size += chunk.count
             }
-            guard !complete else { return }
-            // A value JSON cannot hold: `StateCoding.encode` reports it (and should it succeed, its bytes are
-            // written instead).
-            let bytes = try encode(document, path: path)
-            guard ftruncate(fd, 0) == 0, lseek(fd, 0, SEEK_SET) == 0 else {
-                throw .writeFailed(
-                    path: path, step: "truncating the temporary file", reason: StateFileIO.message(errno))
-            }
-            try StateFileIO.writeFully(fd, bytes, path: path)
-            size = bytes.count
         }
         return (document.journalGeneration, size)
-    }
-
-    /// `StateCoding.encode`'s bytes, or its error as `encodingFailed` (the fallback of `save`).
-    private static func encode(_ document: StateDocument, path: String) throws(StateFileError) -> [UInt8] {
-        do {
-            return [UInt8](try StateCoding.encode(document))
-        } catch {
-            throw .encodingFailed(path: path, reason: "\(error)")
-        }
     }
 
     /// The name a corrupt file is moved to: `PATH.corrupt-20261129T101500Z` (UTC).

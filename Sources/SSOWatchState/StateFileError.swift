@@ -8,8 +8,6 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
     case readFailed(path: String, reason: String)
     /// The file is corrupt and could not be renamed out of the way.
     case moveAsideFailed(path: String, destination: String, reason: String)
-    /// The document could not be serialized (a bug, not an operator problem).
-    case encodingFailed(path: String, reason: String)
     /// A step of the atomic write failed; `step` says which (create, write, fsync, rename, ...).
     case writeFailed(path: String, step: String, reason: String)
     /// Another process holds the state file's lock (exit status 75); `pid` is what its lock file says.
@@ -21,7 +19,7 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
     public var path: String {
         switch self {
         case .newerVersion(_, _, let path), .readFailed(let path, _), .moveAsideFailed(let path, _, _),
-            .encodingFailed(let path, _), .writeFailed(let path, _, _), .locked(let path, _, _),
+            .writeFailed(let path, _, _), .locked(let path, _, _),
             .lockFailed(let path, _, _):
             return path
         }
@@ -31,7 +29,7 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
     public var shortReason: String {
         switch self {
         case .writeFailed(_, _, let reason), .readFailed(_, let reason), .lockFailed(_, _, let reason),
-            .moveAsideFailed(_, _, let reason), .encodingFailed(_, let reason):
+            .moveAsideFailed(_, _, let reason):
             return reason
         case .newerVersion, .locked:
             return description
@@ -51,8 +49,6 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
         case .moveAsideFailed(let path, let destination, let reason):
             return "\(path): the state file is corrupt and could not be moved aside to \(destination): \(reason). "
                 + "Check that its directory is writable, or move the file away yourself."
-        case .encodingFailed(let path, let reason):
-            return "cannot encode the state for \(path): \(reason). This is a bug in ssowatch; please report it."
         case .writeFailed(let path, let step, let reason):
             return "cannot write the state file \(path) (\(step)): \(reason). Check that the directory exists and "
                 + "is writable by the service user and that the file system is not full or read-only."

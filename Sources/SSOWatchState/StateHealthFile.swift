@@ -71,18 +71,30 @@ final class StateHealthFile: Sendable {
     static func encode(_ health: StateHealth) -> [UInt8] {
         var error = health.lastError.map { String(decoding: Array($0.utf8.prefix(errorLimit)), as: UTF8.self) }
         if let cut = error, cut.utf8.count < (health.lastError?.utf8.count ?? 0) { error = cut + "…" }
-        let errorJSON = error.map { String(decoding: JSONValue.string($0).bytes, as: UTF8.self) } ?? "null"
-        let saved = health.lastSaved.map { "\($0.timeIntervalSinceReferenceDate)" } ?? "null"
-        return Array("{\"last_error\":\(errorJSON),\"last_saved\":\(saved)}\n".utf8)
+        var writer = StateJSONWriter.Writer()
+        writer.raw("{\"last_error\":")
+        if let error { writer.string(error) } else { writer.raw("null") }
+        writer.raw(",\"last_saved\":")
+        if let saved = health.lastSaved { writer.date(saved) } else { writer.raw("null") }
+        writer.raw("}\n")
+        return writer.out
     }
 
     /// The record of the state file at `statePath`, or `nil` when there is none (no daemon ever ran with
     /// this state, or an older one did) or it cannot be read.
     static func read(statePath: String) -> StateHealth? {
-        guard case .success(let bytes) = StateFileIO.readAll(path: path(for: statePath)),
-            let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any]
-        else { return nil }
-        let saved = (object["last_saved"] as? Double).map { Date(timeIntervalSinceReferenceDate: $0) }
-        return StateHealth(lastSaved: saved, lastError: object["last_error"] as? String)
+        guard case .success(let bytes) = StateFileIO.readAll(path: path(for: statePath)) else { return nil }
+        return try? JSONByteReader.read(bytes) { (reader) throws(JSONReadError) in
+            var lastError: String?? = .none
+            var lastSaved: Date?? = .none
+            try reader.object { (reader, key) throws(JSONReadError) in
+                switch key {
+                case "last_error": try reader.onceOptional(&lastError, JSONByteReader.string)
+                case "last_saved": try reader.onceOptional(&lastSaved, JSONByteReader.date)
+                default: try reader.skipValue()
+                }
+            }
+            return StateHealth(lastSaved: lastSaved ?? nil, lastError: lastError ?? nil)
+        }
     }
 }

@@ -2,49 +2,111 @@ import Foundation
 import SSOWatchConfig
 import SSOWatchModel
 
-/// Reads a state file written by `StateJSONWriter` straight into a `StateDocument`, without
-/// `JSONDecoder`.
+/// Reads the state file (docs/STATE.md) straight into a `StateDocument`: the one decoder of the format, as
+/// `StateJSONWriter` is its one encoder.
 ///
-/// Decoding a 4.3 MB state file (10,000 connectors) with `JSONDecoder` took two thirds of the time from
-/// exec to `READY=1` on a restart (BENCHMARKS.md). This reader knows the format and builds the values
-/// directly. It is strict on purpose: anything it was not written for — an unknown or repeated key, a
-/// number written another way, a BOM, invalid UTF-8, an unknown status — makes it return `nil`, and the
-/// caller decodes with `JSONDecoder`, which accepts or rejects the file and words the error exactly as
-/// before. So it can only make a file load faster, never change whether or how it loads;
-/// `StateJSONReaderTests` checks that against `JSONDecoder` on the files the writer produces and on
-/// damaged ones.
+/// It reads values directly, without a tree in between: decoding a 4.3 MB state file (10,000 connectors) with
+/// Foundation's decoder took two thirds of the time from exec to `READY=1` on a restart (BENCHMARKS.md). What
+/// it accepts besides what the writer writes, it accepts as Foundation's decoder did before it: whitespace, unknown keys
+/// (ignored), `null` for a key that may be absent, whole numbers written `2.0`, other spellings of the same
+/// string, a repeated key (the first counts). Anything else — including a date outside
+/// `StateCoding.dateRange`, a count outside `0...StateCoding.maximumCount`, an unknown status — throws a
+/// `JSONReadError` naming the key and what is wrong.
 enum StateJSONReader {
-    /// The document, or `nil` when `JSONDecoder` must decide.
-    static func decode(_ bytes: [UInt8]) -> StateDocument? {
-        JSONByteReader.read(bytes) { $0.document() }
+    /// The document in `bytes` (UTF-8), whatever its version.
+    static func document(_ bytes: [UInt8]) throws(JSONReadError) -> StateDocument {
+        try JSONByteReader.read(bytes) { (reader) throws(JSONReadError) in try reader.document() }
+    }
+
+    /// What the top level of a state file says about its version, for a file `document` could not read: a
+    /// file of a newer version may look like anything else, and is refused rather than moved aside.
+    enum VersionProbe: Equatable {
+        /// The version.
+        case version(Int)
+        /// Why there is none to read: the text is not JSON, not an object, or has no usable `version`.
+        case unreadable(String)
+    }
+
+    /// Reads only the top-level `version` (checking the syntax of everything else).
+    static func probeVersion(_ bytes: [UInt8]) -> VersionProbe {
+        var version: Int?? = .none
+        var versionError: String?
+        do throws(JSONReadError) {
+            try JSONByteReader.read(bytes) { (reader) throws(JSONReadError) in
+                try reader.object { (reader, key) throws(JSONReadError) in
+                    guard key == "version", case .none = version, versionError == nil else {
+                        return try reader.skipValue()
+                    }
+                    let raw = try reader.rawValue()
+                    do throws(JSONReadError) {
+                        version = .some(
+                            try JSONByteReader.read(raw) { (r) throws(JSONReadError) in
+                                try r.optional(JSONByteReader.int)
+                            })
+                    } catch {
+                        if case .invalid = error.problem {
+                            versionError = "unknown format version \(String(decoding: raw, as: UTF8.self))"
+                        } else {
+                            versionError = error.inside(.key("version")).description
+                        }
+                    }
+                }
+            }
+        } catch {
+            return .unreadable(error.description)
+        }
+        if let versionError { return .unreadable(versionError) }
+        guard case .some(let found?) = version else { return .unreadable("missing key \"version\"") }
+        return .version(found)
     }
 }
 
-/// The state file's types, read as `StateJSONWriter` writes them.
+/// The state file's types, read as docs/STATE.md describes them.
 extension JSONByteReader {
-    mutating func document() -> StateDocument? {
+    mutating func document() throws(JSONReadError) -> StateDocument {
         var version: Int?
         var accounts: [String: AccountState]?
         var outbox: [OutboxEntry]?
         var webhooks: [String: WebhookDeliveryState]?
         var generation: Int?? = .none
-        let complete = object { reader, key in
+        try object { (reader, key) throws(JSONReadError) in
             switch key {
-            case "version": return Self.once(&version, reader.int())
-            case "accounts": return Self.once(&accounts, reader.dictionary { $0.account() })
-            case "outbox": return Self.once(&outbox, reader.array { $0.outboxEntry() })
-            case "webhooks": return Self.once(&webhooks, reader.dictionary { $0.webhook() })
-            case "journal_generation": return reader.onceOptional(&generation) { $0.int() }
-            default: return false
+            case "version": try reader.once(&version, Self.int)
+            case "accounts": try reader.once(&accounts, Self.accounts)
+            case "outbox": try reader.once(&outbox, Self.outbox)
+            case "webhooks": try reader.once(&webhooks, Self.webhooks)
+            case "journal_generation": try reader.onceOptional(&generation, Self.int)
+            default: try reader.skipValue()
             }
         }
-        guard complete, let version, let accounts, let outbox, let webhooks else { return nil }
         return StateDocument(
-            version: version, accounts: accounts, outbox: outbox, webhooks: webhooks,
+            version: try required(version, "version"), accounts: try required(accounts, "accounts"),
+            outbox: try required(outbox, "outbox"), webhooks: try required(webhooks, "webhooks"),
             journalGeneration: (generation ?? nil) ?? 0)
     }
 
-    mutating func account() -> AccountState? {
+    static func accounts(_ reader: inout JSONByteReader) throws(JSONReadError) -> [String: AccountState] {
+        try reader.dictionary { (r) throws(JSONReadError) in try r.account() }
+    }
+
+    static func outbox(_ reader: inout JSONByteReader) throws(JSONReadError) -> [OutboxEntry] {
+        try reader.array { (r) throws(JSONReadError) in try r.outboxEntry() }
+    }
+
+    static func webhooks(_ reader: inout JSONByteReader) throws(JSONReadError) -> [String: WebhookDeliveryState] {
+        try reader.dictionary { (r) throws(JSONReadError) in try r.webhook() }
+    }
+
+    static func int(_ reader: inout JSONByteReader) throws(JSONReadError) -> Int { try reader.int() }
+    static func string(_ reader: inout JSONByteReader) throws(JSONReadError) -> String { try reader.string() }
+    static func bool(_ reader: inout JSONByteReader) throws(JSONReadError) -> Bool { try reader.bool() }
+    static func date(_ reader: inout JSONByteReader) throws(JSONReadError) -> Date { try reader.date() }
+    static func count(_ reader: inout JSONByteReader) throws(JSONReadError) -> Int { try reader.count() }
+    static func status(_ reader: inout JSONByteReader) throws(JSONReadError) -> VerificationStatus {
+        try reader.status()
+    }
+
+    mutating func account() throws(JSONReadError) -> AccountState {
         var accountID: String?
         var name: String?
         var baselineDone: Bool?
@@ -52,30 +114,34 @@ extension JSONByteReader {
         var lastSuccess: Date?? = .none
         var lastError: String?? = .none
         var failures: Int?
-        var overdue: Bool?
+        var overdue: Bool?? = .none
         var connectors: [String: ConnectorState]?
-        let complete = object { reader, key in
+        try object { (reader, key) throws(JSONReadError) in
             switch key {
-            case "account_id": return Self.once(&accountID, reader.string())
-            case "name": return Self.once(&name, reader.string())
-            case "baseline_done": return Self.once(&baselineDone, reader.bool())
-            case "last_poll": return reader.onceOptional(&lastPoll) { $0.date() }
-            case "last_success": return reader.onceOptional(&lastSuccess) { $0.date() }
-            case "last_error": return reader.onceOptional(&lastError) { $0.string() }
-            case "consecutive_failures": return Self.once(&failures, reader.int())
-            case "overdue": return Self.once(&overdue, reader.bool())
-            case "connectors": return Self.once(&connectors, reader.dictionary { $0.connector() })
-            default: return false
+            case "account_id": try reader.once(&accountID, Self.string)
+            case "name": try reader.once(&name, Self.string)
+            case "baseline_done": try reader.once(&baselineDone, Self.bool)
+            case "last_poll": try reader.onceOptional(&lastPoll, Self.date)
+            case "last_success": try reader.onceOptional(&lastSuccess, Self.date)
+            case "last_error": try reader.onceOptional(&lastError, Self.string)
+            case "consecutive_failures": try reader.once(&failures, Self.count)
+            case "overdue": try reader.onceOptional(&overdue, Self.bool)
+            case "connectors":
+                try reader.once(&connectors) { (r) throws(JSONReadError) in
+                    try r.dictionary { (r) throws(JSONReadError) in try r.connector() }
+                }
+            default: try reader.skipValue()
             }
         }
-        guard complete, let accountID, let name, let baselineDone, let failures, let connectors else { return nil }
         return AccountState(
-            accountID: accountID, name: name, baselineDone: baselineDone, lastPoll: lastPoll ?? nil,
-            lastSuccess: lastSuccess ?? nil, lastError: lastError ?? nil, consecutiveFailures: failures,
-            overdue: overdue ?? false, connectors: connectors)
+            accountID: try required(accountID, "account_id"), name: try required(name, "name"),
+            baselineDone: try required(baselineDone, "baseline_done"), lastPoll: lastPoll ?? nil,
+            lastSuccess: lastSuccess ?? nil, lastError: lastError ?? nil,
+            consecutiveFailures: try required(failures, "consecutive_failures"), overdue: (overdue ?? nil) ?? false,
+            connectors: try required(connectors, "connectors"))
     }
 
-    mutating func connector() -> ConnectorState? {
+    mutating func connector() throws(JSONReadError) -> ConnectorState {
         var id: String?
         var domain: String?? = .none
         var enabled: Bool?? = .none
@@ -87,48 +153,52 @@ extension JSONByteReader {
         var stuck: Bool?
         var code: String?? = .none
         var history: [TransitionRecord]?
-        let complete = object { reader, key in
+        try object { (reader, key) throws(JSONReadError) in
             switch key {
-            case "id": return Self.once(&id, reader.string())
-            case "email_domain": return reader.onceOptional(&domain) { $0.string() }
-            case "enabled": return reader.onceOptional(&enabled) { $0.bool() }
-            case "status": return reader.onceOptional(&status) { $0.status() }
-            case "raw_status": return reader.onceOptional(&rawStatus) { $0.string() }
-            case "status_since": return Self.once(&since, reader.date())
-            case "last_seen": return Self.once(&lastSeen, reader.date())
-            case "missing_count": return Self.once(&missing, reader.int())
-            case "stuck_notified": return Self.once(&stuck, reader.bool())
-            case "verification_code": return reader.onceOptional(&code) { $0.string() }
-            case "history": return Self.once(&history, reader.array { $0.transition() })
-            default: return false
+            case "id": try reader.once(&id, Self.string)
+            case "email_domain": try reader.onceOptional(&domain, Self.string)
+            case "enabled": try reader.onceOptional(&enabled, Self.bool)
+            case "status": try reader.onceOptional(&status, Self.status)
+            case "raw_status": try reader.onceOptional(&rawStatus, Self.string)
+            case "status_since": try reader.once(&since, Self.date)
+            case "last_seen": try reader.once(&lastSeen, Self.date)
+            case "missing_count": try reader.once(&missing, Self.count)
+            case "stuck_notified": try reader.once(&stuck, Self.bool)
+            case "verification_code": try reader.onceOptional(&code, Self.string)
+            case "history":
+                try reader.once(&history) { (r) throws(JSONReadError) in
+                    try r.array { (r) throws(JSONReadError) in try r.transition() }
+                }
+            default: try reader.skipValue()
             }
         }
-        guard complete, let id, let since, let lastSeen, let missing, let stuck, let history else { return nil }
         return ConnectorState(
-            id: id, emailDomain: domain ?? nil, enabled: enabled ?? nil, status: status ?? nil,
-            rawStatus: rawStatus ?? nil, statusSince: since, lastSeen: lastSeen, missingCount: missing,
-            stuckNotified: stuck, verificationCode: code ?? nil, history: history)
+            id: try required(id, "id"), emailDomain: domain ?? nil, enabled: enabled ?? nil, status: status ?? nil,
+            rawStatus: rawStatus ?? nil, statusSince: try required(since, "status_since"),
+            lastSeen: try required(lastSeen, "last_seen"), missingCount: try required(missing, "missing_count"),
+            stuckNotified: try required(stuck, "stuck_notified"), verificationCode: code ?? nil,
+            history: try required(history, "history"))
     }
 
-    mutating func transition() -> TransitionRecord? {
+    mutating func transition() throws(JSONReadError) -> TransitionRecord {
         var at: Date?
         var from: VerificationStatus?? = .none
         var to: VerificationStatus?
         var eventID: String?? = .none
-        let complete = object { reader, key in
+        try object { (reader, key) throws(JSONReadError) in
             switch key {
-            case "at": return Self.once(&at, reader.date())
-            case "from": return reader.onceOptional(&from) { $0.status() }
-            case "to": return Self.once(&to, reader.status())
-            case "event_id": return reader.onceOptional(&eventID) { $0.string() }
-            default: return false
+            case "at": try reader.once(&at, Self.date)
+            case "from": try reader.onceOptional(&from, Self.status)
+            case "to": try reader.once(&to, Self.status)
+            case "event_id": try reader.onceOptional(&eventID, Self.string)
+            default: try reader.skipValue()
             }
         }
-        guard complete, let at, let to else { return nil }
-        return TransitionRecord(at: at, from: from ?? nil, to: to, eventID: eventID ?? nil)
+        return TransitionRecord(
+            at: try required(at, "at"), from: from ?? nil, to: try required(to, "to"), eventID: eventID ?? nil)
     }
 
-    mutating func outboxEntry() -> OutboxEntry? {
+    mutating func outboxEntry() throws(JSONReadError) -> OutboxEntry {
         var event: ConnectorEvent?
         var webhook: String?
         var enqueuedAt: Date?
@@ -137,26 +207,27 @@ extension JSONByteReader {
         var lastError: String?? = .none
         var permanent: Bool?
         var fingerprint: String?? = .none
-        let complete = object { reader, key in
+        try object { (reader, key) throws(JSONReadError) in
             switch key {
-            case "event": return Self.once(&event, reader.event())
-            case "webhook": return Self.once(&webhook, reader.string())
-            case "enqueued_at": return Self.once(&enqueuedAt, reader.date())
-            case "attempts": return Self.once(&attempts, reader.int())
-            case "next_attempt_at": return reader.onceOptional(&next) { $0.date() }
-            case "last_error": return reader.onceOptional(&lastError) { $0.string() }
-            case "permanent_failure": return Self.once(&permanent, reader.bool())
-            case "url_fingerprint": return reader.onceOptional(&fingerprint) { $0.string() }
-            default: return false
+            case "event": try reader.once(&event) { (r) throws(JSONReadError) in try r.event() }
+            case "webhook": try reader.once(&webhook, Self.string)
+            case "enqueued_at": try reader.once(&enqueuedAt, Self.date)
+            case "attempts": try reader.once(&attempts, Self.count)
+            case "next_attempt_at": try reader.onceOptional(&next, Self.date)
+            case "last_error": try reader.onceOptional(&lastError, Self.string)
+            case "permanent_failure": try reader.once(&permanent, Self.bool)
+            case "url_fingerprint": try reader.onceOptional(&fingerprint, Self.string)
+            default: try reader.skipValue()
             }
         }
-        guard complete, let event, let webhook, let enqueuedAt, let attempts, let permanent else { return nil }
         return OutboxEntry(
-            event: event, webhook: webhook, enqueuedAt: enqueuedAt, attempts: attempts, nextAttemptAt: next ?? nil,
-            lastError: lastError ?? nil, permanentFailure: permanent, urlFingerprint: fingerprint ?? nil)
+            event: try required(event, "event"), webhook: try required(webhook, "webhook"),
+            enqueuedAt: try required(enqueuedAt, "enqueued_at"), attempts: try required(attempts, "attempts"),
+            nextAttemptAt: next ?? nil, lastError: lastError ?? nil,
+            permanentFailure: try required(permanent, "permanent_failure"), urlFingerprint: fingerprint ?? nil)
     }
 
-    mutating func event() -> ConnectorEvent? {
+    mutating func event() throws(JSONReadError) -> ConnectorEvent {
         var id: String?
         var kind: EventKind?
         var detectedAt: Date?
@@ -169,57 +240,95 @@ extension JSONByteReader {
         var previous: VerificationStatus?? = .none
         var previousSince: Date?? = .none
         var code: String?? = .none
-        let complete = object { reader, key in
+        try object { (reader, key) throws(JSONReadError) in
             switch key {
-            case "id": return Self.once(&id, reader.string())
-            case "kind": return Self.once(&kind, reader.string().flatMap(EventKind.init(rawValue:)))
-            case "detected_at": return Self.once(&detectedAt, reader.date())
-            case "account_name": return Self.once(&accountName, reader.string())
-            case "account_id": return Self.once(&accountID, reader.string())
-            case "connector_id": return Self.once(&connectorID, reader.string())
-            case "email_domain": return reader.onceOptional(&domain) { $0.string() }
-            case "enabled": return reader.onceOptional(&enabled) { $0.bool() }
-            case "status": return Self.once(&status, reader.string())
-            case "previous_status": return reader.onceOptional(&previous) { $0.status() }
-            case "previous_status_since": return reader.onceOptional(&previousSince) { $0.date() }
-            case "verification_code": return reader.onceOptional(&code) { $0.string() }
-            default: return false
+            case "id": try reader.once(&id, Self.string)
+            case "kind": try reader.once(&kind) { (r) throws(JSONReadError) in try r.eventKind() }
+            case "detected_at": try reader.once(&detectedAt, Self.date)
+            case "account_name": try reader.once(&accountName, Self.string)
+            case "account_id": try reader.once(&accountID, Self.string)
+            case "connector_id": try reader.once(&connectorID, Self.string)
+            case "email_domain": try reader.onceOptional(&domain, Self.string)
+            case "enabled": try reader.onceOptional(&enabled, Self.bool)
+            case "status": try reader.once(&status, Self.string)
+            case "previous_status": try reader.onceOptional(&previous, Self.status)
+            case "previous_status_since": try reader.onceOptional(&previousSince, Self.date)
+            case "verification_code": try reader.onceOptional(&code, Self.string)
+            default: try reader.skipValue()
             }
         }
-        guard complete, let id, let kind, let detectedAt, let accountName, let accountID, let connectorID,
-            let status
-        else { return nil }
         return ConnectorEvent(
-            id: id, kind: kind, detectedAt: detectedAt, accountName: accountName, accountID: accountID,
-            connectorID: connectorID, emailDomain: domain ?? nil, enabled: enabled ?? nil, status: status,
-            previousStatus: previous ?? nil, previousStatusSince: previousSince ?? nil,
-            verificationCode: code ?? nil)
+            id: try required(id, "id"), kind: try required(kind, "kind"),
+            detectedAt: try required(detectedAt, "detected_at"), accountName: try required(accountName, "account_name"),
+            accountID: try required(accountID, "account_id"), connectorID: try required(connectorID, "connector_id"),
+            emailDomain: domain ?? nil, enabled: enabled ?? nil, status: try required(status, "status"),
+            previousStatus: previous ?? nil, previousStatusSince: previousSince ?? nil, verificationCode: code ?? nil)
     }
 
-    mutating func webhook() -> WebhookDeliveryState? {
+    mutating func webhook() throws(JSONReadError) -> WebhookDeliveryState {
         var failing: Bool?
         var lastError: String?? = .none
         var lastSuccess: Date?? = .none
-        let complete = object { reader, key in
+        try object { (reader, key) throws(JSONReadError) in
             switch key {
-            case "failing": return Self.once(&failing, reader.bool())
-            case "last_error": return reader.onceOptional(&lastError) { $0.string() }
-            case "last_success": return reader.onceOptional(&lastSuccess) { $0.date() }
-            default: return false
+            case "failing": try reader.once(&failing, Self.bool)
+            case "last_error": try reader.onceOptional(&lastError, Self.string)
+            case "last_success": try reader.onceOptional(&lastSuccess, Self.date)
+            default: try reader.skipValue()
             }
         }
-        guard complete, let failing else { return nil }
-        return WebhookDeliveryState(lastError: lastError ?? nil, failing: failing, lastSuccess: lastSuccess ?? nil)
+        return WebhookDeliveryState(
+            lastError: lastError ?? nil, failing: try required(failing, "failing"), lastSuccess: lastSuccess ?? nil)
     }
 
-    mutating func status() -> VerificationStatus? {
-        string().flatMap(VerificationStatus.init(rawValue:))
+    mutating func status() throws(JSONReadError) -> VerificationStatus {
+        skipWhitespace()
+        let start = offset
+        let text = try string()
+        guard let status = VerificationStatus(rawValue: text) else {
+            throw JSONReadError(.invalid("unknown status \(JSONValue.string(text).text)"), at: start)
+        }
+        return status
     }
 
-    /// A date as `StateCoding` writes it, within `StateCoding.dateRange`.
-    mutating func date() -> Date? {
-        guard let seconds = double() else { return nil }
-        let date = Date(timeIntervalSinceReferenceDate: seconds)
-        return StateCoding.dateRange.contains(date) ? date : nil
+    mutating func eventKind() throws(JSONReadError) -> EventKind {
+        skipWhitespace()
+        let start = offset
+        let text = try string()
+        guard let kind = EventKind(rawValue: text) else {
+            throw JSONReadError(.invalid("unknown event kind \(JSONValue.string(text).text)"), at: start)
+        }
+        return kind
+    }
+
+    /// A date as `StateJSONWriter` writes it, within `StateCoding.dateRange`.
+    mutating func date() throws(JSONReadError) -> Date {
+        skipWhitespace()
+        let start = offset
+        let date = Date(timeIntervalSinceReferenceDate: try double())
+        guard StateCoding.dateRange.contains(date) else {
+            throw JSONReadError(
+                .invalid("date \(text(from: start)) is out of range (1970 to 9999, in seconds since 2001)"),
+                at: start)
+        }
+        return date
+    }
+
+    /// A counter, within `0...StateCoding.maximumCount`.
+    mutating func count() throws(JSONReadError) -> Int {
+        skipWhitespace()
+        let start = offset
+        let value: Int
+        do throws(JSONReadError) {
+            value = try int()
+        } catch {
+            guard case .invalid = error.problem else { throw error }
+            value = -1  // too large for an integer: out of range all the same
+        }
+        guard (0...StateCoding.maximumCount).contains(value) else {
+            throw JSONReadError(
+                .invalid("count \(text(from: start)) is out of range (0 to \(StateCoding.maximumCount))"), at: start)
+        }
+        return value
     }
 }

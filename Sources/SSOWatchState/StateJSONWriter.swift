@@ -2,109 +2,92 @@ import Foundation
 import SSOWatchConfig
 import SSOWatchModel
 
-/// Writes a `StateDocument` as exactly the bytes `StateCoding.encode` produces (keys sorted by their UTF-8
-/// bytes, no whitespace, `/` unescaped, dates as seconds since 2001-01-01), and the state journal's lines.
+/// Writes a `StateDocument` as the state file holds it (docs/STATE.md: keys sorted by their UTF-8 bytes, no
+/// whitespace, `/` unescaped, dates as seconds since 2001-01-01), and the state journal's lines: the one
+/// encoder of the format, as `StateJSONReader` is its one decoder.
 ///
-/// With thousands of accounts `JSONEncoder`, which builds a tree of boxed values and then serialises it,
-/// dominated the CPU profile of the state writes (BENCHMARKS.md); this writer does the same work several
-/// times faster and without the intermediate tree. `StateJSONWriterTests` compares its output with
-/// `StateCoding.encode` byte for byte. Keys are written in sorted order by hand: keep them so when adding one.
+/// It writes bytes directly, without a tree of values in between: with thousands of accounts Foundation's encoder
+/// dominated the CPU profile of the state writes (BENCHMARKS.md). Keys are written in sorted order by hand:
+/// keep them so when adding one.
+///
+/// Every document can be written, and what is written reads back (`StateJSONReaderTests`): strings are
+/// always escapable, and a value the format cannot hold — a date outside `StateCoding.dateRange` (a
+/// non-finite one included) or a count outside `0...StateCoding.maximumCount`, which only a bug could
+/// produce — is written clamped into its range, so one wrong value never costs the whole state.
 enum StateJSONWriter {
     /// Writes the document's JSON (the bytes of `encode`) to `sink` in pieces of about `chunkSize` bytes (one
-    /// account at a time), so a state file of tens of megabytes is never held in memory whole. Returns false
-    /// when the document holds a value JSON cannot express (see `encode`): what `sink` got is then incomplete.
+    /// account at a time), so a state file of tens of megabytes is never held in memory whole.
     /// - Throws: what `sink` throws, at once.
     static func write(
         _ document: StateDocument, chunkSize: Int, to sink: ([UInt8]) throws(StateFileError) -> Void
-    ) throws(StateFileError) -> Bool {
+    ) throws(StateFileError) {
         var writer = Writer()
         writer.out.reserveCapacity(chunkSize + 64 * 1024)
-        var complete = true
-        try writer.document(document, complete: &complete) { out throws(StateFileError) in
+        try writer.document(document) { out throws(StateFileError) in
             if out.count >= chunkSize {
                 try sink(out)
                 out.removeAll(keepingCapacity: true)
             }
         }
-        if complete, !writer.out.isEmpty { try sink(writer.out) }
-        return complete
+        if !writer.out.isEmpty { try sink(writer.out) }
     }
 
-    /// The document's JSON in one array, or `nil` when it holds a value JSON cannot express (a non-finite
-    /// date). `StateFile.save` uses `write`; this whole-document form is what `StateJSONWriterTests` compare
-    /// with `StateCoding.encode`.
-    static func encode(_ document: StateDocument) -> [UInt8]? {
+    /// The document's JSON in one array. `StateFile.save` uses `write`.
+    static func encode(_ document: StateDocument) -> [UInt8] {
         var writer = Writer()
         // About 430 bytes a connector with a short history: one allocation, no regrowth to twice the size.
         let connectors = document.accounts.values.reduce(0) { $0 + $1.connectors.count }
         writer.out.reserveCapacity(
             4096 + document.accounts.count * 512 + connectors * 512 + document.outbox.count * 1024)
-        guard writer.document(document) else { return nil }
+        // Nothing to flush to: the whole document stays in `out`.
+        writer.document(document) { (_: inout [UInt8]) in }
         return writer.out
     }
 
-    /// A `StateJournal` line, or `nil` when the change holds a value JSON cannot express (a non-finite date).
-    static func journalLine(_ change: StateJournal.Change) -> [UInt8]? {
+    /// A `StateJournal` line, newline included.
+    static func journalLine(_ change: StateJournal.Change) -> [UInt8] {
         var writer = Writer()
-        guard writer.journalLine(change) else { return nil }
+        writer.journalLine(change)
         return writer.out
     }
 
     struct Writer {
         var out: [UInt8] = []
 
-        mutating func document(_ document: StateDocument) -> Bool {
-            var complete = true
-            // Nothing to flush to: the whole document stays in `out`.
-            self.document(document, complete: &complete) { (_: inout [UInt8]) in }
-            return complete
-        }
-
-        /// Writes the document, calling `flush` with `out` after each account (it may empty `out`); sets
-        /// `complete` to false and stops at a value JSON cannot express.
+        /// Writes the document, calling `flush` with `out` after each account (it may empty `out`).
         mutating func document<Failure: Error>(
-            _ document: StateDocument, complete: inout Bool, flush: (inout [UInt8]) throws(Failure) -> Void
+            _ document: StateDocument, flush: (inout [UInt8]) throws(Failure) -> Void
         ) throws(Failure) {
             raw("{\"accounts\":{")
             for (index, id) in sortedKeys(document.accounts).enumerated() {
                 guard let account = document.accounts[id] else { continue }
                 if index > 0 { comma() }
                 key(id)
-                guard self.account(account) else {
-                    complete = false
-                    return
-                }
+                self.account(account)
                 try flush(&out)
             }
             raw("},\"journal_generation\":")
             int(document.journalGeneration)
             raw(",\"outbox\":")
-            guard outbox(document.outbox) else {
-                complete = false
-                return
-            }
+            outbox(document.outbox)
             raw(",\"version\":")
             int(document.version)
             raw(",\"webhooks\":")
-            guard webhooks(document.webhooks) else {
-                complete = false
-                return
-            }
+            webhooks(document.webhooks)
             raw("}")
         }
 
         /// A journal line (`StateJournal`): the same values as in the document, keys sorted, then a newline.
-        mutating func outbox(_ outbox: some Collection<OutboxEntry>) -> Bool {
+        mutating func outbox(_ outbox: some Collection<OutboxEntry>) {
             raw("[")
             for (index, entry) in outbox.enumerated() {
                 if index > 0 { comma() }
-                guard outboxEntry(entry) else { return false }
+                outboxEntry(entry)
             }
             raw("]")
-            return true
         }
 
-        mutating func webhooks(_ webhooks: [String: WebhookDeliveryState]) -> Bool {
+        mutating func webhooks(_ webhooks: [String: WebhookDeliveryState]) {
             raw("{")
             for (index, name) in sortedKeys(webhooks).enumerated() {
                 guard let webhook = webhooks[name] else { continue }
@@ -118,15 +101,14 @@ enum StateJSONWriter {
                 }
                 if let success = webhook.lastSuccess {
                     raw(",\"last_success\":")
-                    guard date(success) else { return false }
+                    date(success)
                 }
                 raw("}")
             }
             raw("}")
-            return true
         }
 
-        mutating func account(_ account: AccountState) -> Bool {
+        mutating func account(_ account: AccountState) {
             raw("{\"account_id\":")
             string(account.accountID)
             raw(",\"baseline_done\":")
@@ -136,31 +118,30 @@ enum StateJSONWriter {
                 guard let connector = account.connectors[id] else { continue }
                 if index > 0 { comma() }
                 key(id)
-                guard self.connector(connector) else { return false }
+                self.connector(connector)
             }
             raw("},\"consecutive_failures\":")
-            int(account.consecutiveFailures)
+            count(account.consecutiveFailures)
             if let error = account.lastError {
                 raw(",\"last_error\":")
                 string(error)
             }
             if let poll = account.lastPoll {
                 raw(",\"last_poll\":")
-                guard date(poll) else { return false }
+                date(poll)
             }
             if let success = account.lastSuccess {
                 raw(",\"last_success\":")
-                guard date(success) else { return false }
+                date(success)
             }
             raw(",\"name\":")
             string(account.name)
             raw(",\"overdue\":")
             bool(account.overdue)
             raw("}")
-            return true
         }
 
-        mutating func connector(_ connector: ConnectorState) -> Bool {
+        mutating func connector(_ connector: ConnectorState) {
             raw("{")
             if let domain = connector.emailDomain {
                 raw("\"email_domain\":")
@@ -176,7 +157,7 @@ enum StateJSONWriter {
             for (index, record) in connector.history.enumerated() {
                 if index > 0 { comma() }
                 raw("{\"at\":")
-                guard date(record.at) else { return false }
+                date(record.at)
                 if let eventID = record.eventID {
                     raw(",\"event_id\":")
                     string(eventID)
@@ -192,9 +173,9 @@ enum StateJSONWriter {
             raw("],\"id\":")
             string(connector.id)
             raw(",\"last_seen\":")
-            guard date(connector.lastSeen) else { return false }
+            date(connector.lastSeen)
             raw(",\"missing_count\":")
-            int(connector.missingCount)
+            count(connector.missingCount)
             if let rawStatus = connector.rawStatus {
                 raw(",\"raw_status\":")
                 string(rawStatus)
@@ -204,7 +185,7 @@ enum StateJSONWriter {
                 string(status.rawValue)
             }
             raw(",\"status_since\":")
-            guard date(connector.statusSince) else { return false }
+            date(connector.statusSince)
             raw(",\"stuck_notified\":")
             bool(connector.stuckNotified)
             if let code = connector.verificationCode {
@@ -212,23 +193,22 @@ enum StateJSONWriter {
                 string(code)
             }
             raw("}")
-            return true
         }
 
-        mutating func outboxEntry(_ entry: OutboxEntry) -> Bool {
+        mutating func outboxEntry(_ entry: OutboxEntry) {
             raw("{\"attempts\":")
-            int(entry.attempts)
+            count(entry.attempts)
             raw(",\"enqueued_at\":")
-            guard date(entry.enqueuedAt) else { return false }
+            date(entry.enqueuedAt)
             raw(",\"event\":")
-            guard event(entry.event) else { return false }
+            event(entry.event)
             if let error = entry.lastError {
                 raw(",\"last_error\":")
                 string(error)
             }
             if let next = entry.nextAttemptAt {
                 raw(",\"next_attempt_at\":")
-                guard date(next) else { return false }
+                date(next)
             }
             raw(",\"permanent_failure\":")
             bool(entry.permanentFailure)
@@ -239,10 +219,9 @@ enum StateJSONWriter {
             raw(",\"webhook\":")
             string(entry.webhook)
             raw("}")
-            return true
         }
 
-        mutating func event(_ event: ConnectorEvent) -> Bool {
+        mutating func event(_ event: ConnectorEvent) {
             raw("{\"account_id\":")
             string(event.accountID)
             raw(",\"account_name\":")
@@ -250,7 +229,7 @@ enum StateJSONWriter {
             raw(",\"connector_id\":")
             string(event.connectorID)
             raw(",\"detected_at\":")
-            guard date(event.detectedAt) else { return false }
+            date(event.detectedAt)
             if let domain = event.emailDomain {
                 raw(",\"email_domain\":")
                 string(domain)
@@ -269,7 +248,7 @@ enum StateJSONWriter {
             }
             if let since = event.previousStatusSince {
                 raw(",\"previous_status_since\":")
-                guard date(since) else { return false }
+                date(since)
             }
             raw(",\"status\":")
             string(event.status)
@@ -278,12 +257,11 @@ enum StateJSONWriter {
                 string(code)
             }
             raw("}")
-            return true
         }
 
         // MARK: Scalars
 
-        /// A dictionary's keys in `JSONEncoder`'s `.sortedKeys` order: by their UTF-8 bytes. Sorting the keys
+        /// A dictionary's keys in sorted order: by their UTF-8 bytes. Sorting the keys
         /// and looking the values up avoids copying every account and connector into a sorted array, which
         /// dominated writes of large states.
         func sortedKeys<Value>(_ dictionary: [String: Value]) -> [String] {
@@ -309,18 +287,27 @@ enum StateJSONWriter {
             out.append(contentsOf: String(value).utf8)
         }
 
-        /// A date as `JSONEncoder` writes the `Double` of `StateCoding`'s strategy: its shortest round-trip
-        /// description without a trailing `.0`. False for a non-finite value, which `JSONEncoder` rejects.
-        mutating func date(_ date: Date) -> Bool {
-            let seconds = date.timeIntervalSinceReferenceDate
-            guard seconds.isFinite else { return false }
+        /// A counter, clamped into `0...StateCoding.maximumCount` (see `StateJSONWriter`).
+        mutating func count(_ value: Int) {
+            int(min(max(value, 0), StateCoding.maximumCount))
+        }
+
+        /// A date as seconds since 2001-01-01: the shortest description that reads back as the same `Double`,
+        /// without a trailing `.0`. Clamped into `StateCoding.dateRange` (see `StateJSONWriter`).
+        mutating func date(_ date: Date) {
+            var seconds = date.timeIntervalSinceReferenceDate
+            let range = StateCoding.dateRange
+            if !(seconds >= range.lowerBound.timeIntervalSinceReferenceDate) {
+                seconds = range.lowerBound.timeIntervalSinceReferenceDate  // NaN included
+            } else if seconds > range.upperBound.timeIntervalSinceReferenceDate {
+                seconds = range.upperBound.timeIntervalSinceReferenceDate
+            }
             var text = seconds.description
             if text.hasSuffix(".0") { text.removeLast(2) }
             out.append(contentsOf: text.utf8)
-            return true
         }
 
-        /// A string escaped as `JSONEncoder` escapes it: `"` `\` and control characters (`\b \f \n \r \t`,
+        /// A string escaped as Foundation's encoder would: `"` `\` and control characters (`\b \f \n \r \t`,
         /// the others as `\u00xx`), everything else (`/` and non-ASCII included) as is.
         mutating func string(_ value: String) {
             out.append(UInt8(ascii: "\""))

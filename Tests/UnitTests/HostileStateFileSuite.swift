@@ -58,7 +58,7 @@ enum HostileStateFile {
     }
 
     static func realFile() throws -> [UInt8] {
-        Array(try StateCoding.encode(realDocument))
+        StateCoding.encode(realDocument)
     }
 
     /// The real file with `replacement` in place of its first `"version":1`.

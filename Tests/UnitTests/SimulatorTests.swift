@@ -1,7 +1,8 @@
 import Foundation
-import SSOWatchCloudflare
+@testable import SSOWatchCloudflare
 import SSOWatchConfig
 import SSOWatchDaemon
+import SSOWatchHTTP
 import SSOWatchModel
 import SSOWatchNotify
 import SSOWatchSimulator
@@ -27,8 +28,11 @@ import Testing
             let info = try #require(json["result_info"] as? [String: Int])
             #expect(info == ["count": 2, "page": 1, "per_page": 2, "total_count": 2])
 
-            struct Envelope: Decodable { var result: [Connector] }
-            let connectors = try JSONDecoder().decode(Envelope.self, from: Data(response.body.utf8)).result
+            // Read by the client's decoder: the simulator answers in Cloudflare's shape.
+            let connectors = try #require(
+                try? CloudflareClient.decode(
+                    HTTPResponseSpec(status: 200, body: Array(response.body.utf8)), expecting: .list, operation: "GET"
+                ).result.list)
             #expect(connectors.map(\.emailDomain) == ["example.com", "example.org"])
             #expect(connectors[0].id == id)
             #expect(connectors[0].status == .verified)

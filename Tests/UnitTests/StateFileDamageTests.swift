@@ -24,8 +24,8 @@ private typealias F = MonitorFixtures
     func aFileTruncatedAtEveryTenthIsMovedAside(tenths: Int) throws {
         let file = try Self.realFile()
         #expect(file.count > 2_000, "a file large enough that each tenth cuts somewhere different")
-        let reason = try expectMovedAside(Array(file.prefix(file.count * tenths / 10)))
-        #expect(reason == "not valid JSON")
+        let reason = try #require(try expectMovedAside(Array(file.prefix(file.count * tenths / 10))))
+        #expect(reason.hasPrefix("not valid JSON at byte "), "\(reason)")
     }
 
     @Test func aFileMissingOnlyItsLastByteIsMovedAside() throws {
@@ -43,10 +43,9 @@ private typealias F = MonitorFixtures
         Array("{\"version\":1,\"accounts\":{},\"outbox\":[],\"webhooks\":{}} trailing".utf8),
         Array("{\"version\":1,\"accounts\":{},\"outbox\":[],\"webhooks\":{}}{\"version\":1}".utf8),
         Array("{\"version\":1,\"accounts\":{},\"outbox\":[],\"webhooks\":{}}\u{0}".utf8),
-        Array("{\"version\":NaN}".utf8), Array("{\"version\":1e400}".utf8),
+        Array("{\"version\":NaN}".utf8),
         // A lone surrogate: no Swift string holds one, so ssowatch never writes it.
         Array("{\"version\":1,\"accounts\":{},\"outbox\":[],\"webhooks\":{\"\\ud800\":{\"failing\":true}}}".utf8),
-        Array("{\"version\":9223372036854775808}".utf8),
         Array(("{\"version\":1,\"x\":" + String(repeating: "[", count: 100_000)).utf8),
         Array(
             ("{\"version\":1,\"x\":" + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
@@ -55,13 +54,27 @@ private typealias F = MonitorFixtures
 
     @Test(arguments: notJSON)
     func bytesThatAreNotJSONAreMovedAside(bytes: [UInt8]) throws {
-        #expect(try expectMovedAside(bytes) == "not valid JSON")
+        let reason = try #require(try expectMovedAside(bytes))
+        #expect(reason.hasPrefix("not valid JSON at byte "), "\(reason)")
+    }
+
+    @Test func whereTheFileStopsBeingJSONIsNamed() throws {
+        #expect(
+            try expectMovedAside(Array("{\"version\": 1,\n 'accounts': {}}".utf8))
+                == "not valid JSON at byte 17: expected a key in quotes")
+        #expect(
+            try expectMovedAside(Array("{\"version\": 1, \"accounts\": {".utf8))
+                == "not valid JSON at byte 29: the text ends early (expected a key in quotes)")
+        #expect(
+            try expectMovedAside(Array("{\"version\": 1} x".utf8))
+                == "not valid JSON at byte 16: expected the end of the text")
     }
 
     @Test(arguments: ["[]", "null", "true", "42", "\"state\"", "[{\"version\":1}]"])
     func jsonThatIsNotAnObjectIsMovedAside(text: String) throws {
-        let reason = try expectMovedAside(Array(text.utf8))
-        #expect(reason == "unexpected value at the top level")
+        let reason = try #require(try expectMovedAside(Array(text.utf8)))
+        #expect(reason.hasPrefix("expected an object, found "), "\(reason)")
+        #expect(reason.hasSuffix(" at the top level"), "\(reason)")
     }
 
     // MARK: - Versions
@@ -72,10 +85,17 @@ private typealias F = MonitorFixtures
         #expect(reason == "unknown format version \(version)")
     }
 
-    @Test(arguments: ["\"1\"", "true", "1.5", "[1]", "{}"])
-    func aVersionThatIsNotAWholeNumberIsMovedAside(version: String) throws {
+    @Test(arguments: [
+        ("\"1\"", "a string"), ("true", "a boolean"), ("1.5", "1.5"), ("[1]", "an array"), ("{}", "an object"),
+    ])
+    func aVersionThatIsNotAWholeNumberIsMovedAside(version: String, found: String) throws {
         let reason = try expectMovedAside(try Self.realFile(version: version))
-        #expect(reason == "unexpected value at version" || reason == "not valid JSON", "\(reason ?? "nil")")
+        #expect(reason == "expected an integer, found \(found) at version")
+    }
+
+    @Test(arguments: ["1e400", "9223372036854775808"])
+    func aVersionTooLargeForAnyFormatIsMovedAside(version: String) throws {
+        #expect(try expectMovedAside(Array("{\"version\":\(version)}".utf8)) == "unknown format version \(version)")
     }
 
     @Test func aNullVersionIsMissing() throws {

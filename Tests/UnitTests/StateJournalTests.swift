@@ -124,7 +124,7 @@ private typealias F = MonitorFixtures
             let (path, store, _, second) = try Self.journaledTransition(in: directory)
             try store.save(second, changedAccounts: nil)
             #expect(try Self.lines(StateJournal.path(for: path)).count == 1)
-            #expect(try StateCoding.decode(Data(Self.bytes(path))) == second, "the state file alone holds it all")
+            #expect(try StateJSONReader.document(Self.bytes(path)) == second, "the state file alone holds it all")
         }
     }
 
@@ -136,11 +136,11 @@ private typealias F = MonitorFixtures
             var document = Self.document()
             try store.save(document, changedAccounts: nil)
             var rewrites = 0
-            var previousGeneration = try StateCoding.decode(Data(Self.bytes(path))).journalGeneration
+            var previousGeneration = try StateJSONReader.document(Self.bytes(path)).journalGeneration
             for minute in 1...2_000 {
                 document.accounts[F.accountID]?.lastPoll = F.at(TimeInterval(minute * 60))
                 try store.save(document, changedAccounts: [F.accountID])
-                let generation = try StateCoding.decode(Data(Self.bytes(path))).journalGeneration
+                let generation = try StateJSONReader.document(Self.bytes(path)).journalGeneration
                 if generation != previousGeneration { rewrites += 1 }
                 previousGeneration = generation
                 let size = try Self.bytes(journal).count
@@ -269,7 +269,7 @@ private typealias F = MonitorFixtures
         try F.withTemporaryDirectory { directory in
             let path = directory + "/state.json"
             let document = Self.document()
-            var text = String(decoding: try StateCoding.encode(document), as: UTF8.self)
+            var text = String(decoding: StateCoding.encode(document), as: UTF8.self)
             text = text.replacingOccurrences(of: "\"journal_generation\":0,", with: "")
             #expect(!text.contains("journal_generation"))
             try Data(text.utf8).write(to: URL(fileURLWithPath: path))
@@ -346,10 +346,15 @@ private typealias F = MonitorFixtures
             accounts: document.accounts.keys.sorted().compactMap { document.accounts[$0] }, removedAccounts: ["gone"],
             outbox: document.outbox,
             webhooks: ["ops": WebhookDeliveryState(lastError: "HTTP 500\n\"x\"", failing: true)])
-        let line = try #require(StateJournal.line(change))
+        let line = StateJournal.line(change)
         #expect(line.last == UInt8(ascii: "\n"))
         #expect(line.dropLast().contains(UInt8(ascii: "\n")) == false, "one line")
-        let record = try StateCoding.decodeJournalRecord(Data(line.dropLast()))
-        #expect(record.change == change)
+        #expect(try StateJSONReader.journalChange(Array(line.dropLast())) == change)
+        // The oracle: Foundation reads the line as the same values the state file holds.
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(line)) as? [String: Any])
+        let accounts = try #require(parsed["accounts"] as? NSDictionary)
+        let expected = StateFormatOracle.Tree.object(document.accounts.mapValues(StateFormatOracle.account))
+        #expect(accounts == expected.foundation as? NSDictionary)
+        #expect(parsed["removed_accounts"] as? [String] == ["gone"])
     }
 }

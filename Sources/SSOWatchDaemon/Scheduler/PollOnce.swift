@@ -48,23 +48,26 @@ public enum PollOnce {
         return results.compactMap { $0 }
     }
 
-    /// `{"accounts": [{"name", "account_id", "connectors": [...raw result...] | null, "error": … | null}]}`.
+    /// `{"accounts": [{"name", "account_id", "connectors": [...raw result...] | null, "error": … | null}]}`,
+    /// indented as docs/COMMANDS.md shows it.
     public static func json(_ results: [AccountResult]) -> String {
-        let accounts: [[String: Any]] = results.map { result in
-            var object: [String: Any] = ["name": result.account.name, "account_id": result.account.accountID]
+        var out = Array(#"{"accounts":["#.utf8)
+        for (index, result) in results.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out += #"{"name":"#.utf8 + JSONValue.string(result.account.name).bytes
+            out += #","account_id":"#.utf8 + JSONValue.string(result.account.accountID).bytes
             switch result.outcome {
             case .success(let list):
-                object["connectors"] =
-                    (try? JSONSerialization.jsonObject(with: Data(list.rawResult.utf8))) ?? NSNull()
-                object["error"] = NSNull()
+                out += #","connectors":"#.utf8
+                out += list.rawResult.utf8
+                out += #","error":null"#.utf8
             case .failure(let error):
-                object["connectors"] = NSNull()
-                object["error"] = error.description
+                out += #","connectors":null,"error":"#.utf8 + JSONValue.string(error.description).bytes
             }
-            return object
+            out.append(UInt8(ascii: "}"))
         }
-        let options: JSONSerialization.WritingOptions = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data = (try? JSONSerialization.data(withJSONObject: ["accounts": accounts], options: options)) ?? Data()
-        return String(decoding: data, as: UTF8.self)
+        out += "]}".utf8
+        // Always JSON: every piece is (`rawResult` is printed by the same printer).
+        return (try? JSONByteReader.prettyPrinted(out)) ?? String(decoding: out, as: UTF8.self)
     }
 }

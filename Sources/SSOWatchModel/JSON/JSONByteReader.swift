@@ -1,110 +1,220 @@
 import Foundation
 
-/// A strict reader of JSON bytes for the formats ssowatch reads on hot paths (the state file, the connector
-/// list): the caller reads the values it expects and gets `nil` for anything else, so it can leave unusual
-/// input to `JSONDecoder` or `JSONSerialization`. Strings must be valid UTF-8 and may not hold a lone
-/// surrogate; numbers follow JSON's grammar.
+/// A reader of JSON bytes that builds the caller's values as it goes, with no tree in between: the one
+/// decoder of every JSON format ssowatch reads (the state file and its journal, docs/STATE.md; Cloudflare's
+/// answers; chat services' error bodies). The caller reads the values it expects; anything else throws a
+/// `JSONReadError` naming the byte or the key path and what was wrong. Strings must be valid UTF-8 and may not
+/// hold a lone surrogate; numbers follow JSON's grammar; objects and arrays nest at most `maximumDepth` deep.
+///
+/// Reading values directly rather than through Foundation's JSON tree is what lets a daemon with thousands of
+/// accounts read its state and its polls in a fraction of the time (BENCHMARKS.md).
 package struct JSONByteReader {
     let bytes: UnsafeBufferPointer<UInt8>
     var index = 0
 
+    /// How deep objects and arrays may nest.
+    package static let maximumDepth = 64
+
+    /// The kinds of JSON value.
+    package enum Kind: Sendable, Equatable {
+        case object, array, string, number, boolean, null
+    }
+
     /// Runs `read` over `bytes` and returns its value when it consumed them all (whitespace aside).
-    package static func read<T>(_ bytes: [UInt8], _ read: (inout JSONByteReader) -> T?) -> T? {
-        bytes.withUnsafeBufferPointer { buffer in
+    package static func read<T>(
+        _ bytes: [UInt8], _ read: (inout JSONByteReader) throws(JSONReadError) -> T
+    ) throws(JSONReadError) -> T {
+        try bytes.withUnsafeBufferPointer { (buffer) throws(JSONReadError) -> T in
             var reader = JSONByteReader(bytes: buffer)
-            guard let value = read(&reader), reader.atEnd() else { return nil }
+            let value = try read(&reader)
+            guard reader.atEnd() else { throw reader.syntaxError("expected the end of the text") }
             return value
         }
     }
 
+    /// Where the reader is, in bytes from the start.
+    package var offset: Int { index }
+
+    /// The text read since `start` (an earlier `offset`), e.g. a number to quote in an error.
+    package func text(from start: Int) -> String { text(start..<index) }
+
+    /// The bytes read since `start` (an earlier `offset`).
+    package func bytes(from start: Int) -> [UInt8] { Array(bytes[start..<index]) }
+
     // MARK: Keys seen once
 
-    /// Stores a required value; false when it is missing (wrong type) or the key came before.
-    package static func once<T>(_ slot: inout T?, _ value: T?) -> Bool {
-        guard slot == nil, let value else { return false }
-        slot = value
-        return true
+    /// Reads a required value into `slot` the first time its key comes; a repeated key's value is skipped, so
+    /// the first one counts (as with Foundation's decoder).
+    package mutating func once<T>(_ slot: inout T?, _ read: (inout JSONByteReader) throws(JSONReadError) -> T)
+        throws(JSONReadError)
+    {
+        guard slot == nil else { return try skipValue() }
+        slot = try read(&self)
     }
 
-    /// Stores an optional value, `null` included; false when the key came before or the value is invalid.
-    package mutating func onceOptional<T>(_ slot: inout T??, _ read: (inout JSONByteReader) -> T?) -> Bool {
-        guard case .none = slot else { return false }
-        if literal("null") {
-            slot = .some(nil)
-            return true
-        }
-        guard let value = read(&self) else { return false }
-        slot = .some(value)
-        return true
+    /// Reads an optional value, `null` included, into `slot` the first time its key comes.
+    package mutating func onceOptional<T>(
+        _ slot: inout T??, _ read: (inout JSONByteReader) throws(JSONReadError) -> T
+    ) throws(JSONReadError) {
+        guard case .none = slot else { return try skipValue() }
+        slot = .some(try optional(read))
+    }
+
+    /// The value of a required key, or a `missingKey` error at the object just read.
+    package func required<T>(_ value: T?, _ key: String) throws(JSONReadError) -> T {
+        guard let value else { throw JSONReadError(.missingKey(key), at: index) }
+        return value
     }
 
     // MARK: JSON
 
-    /// Reads `{ "key": value, … }`, handing each key to `member`, which reads the value; false when
-    /// the object is malformed or `member` refuses.
-    package mutating func object(_ member: (inout JSONByteReader, String) -> Bool) -> Bool {
-        guard byte("{") else { return false }
-        if byte("}") { return true }
-        repeat {
-            guard let key = string(), byte(":"), member(&self, key) else { return false }
-        } while byte(",")
-        return byte("}")
-    }
-
-    /// Reads an object whose keys are ids or names; false on a repeated key.
-    package mutating func dictionary<T>(_ element: (inout JSONByteReader) -> T?) -> [String: T]? {
-        var result: [String: T] = [:]
-        let complete = object { reader, key in
-            guard result[key] == nil, let value = element(&reader) else { return false }
-            result[key] = value
-            return true
+    /// The kind of the value that comes next, `nil` when no value can start there (nothing is consumed).
+    package mutating func kind() -> Kind? {
+        skipWhitespace()
+        guard index < bytes.count else { return nil }
+        switch bytes[index] {
+        case UInt8(ascii: "{"): return .object
+        case UInt8(ascii: "["): return .array
+        case UInt8(ascii: "\""): return .string
+        case UInt8(ascii: "t"): return startsWith("true") ? .boolean : nil
+        case UInt8(ascii: "f"): return startsWith("false") ? .boolean : nil
+        case UInt8(ascii: "n"): return startsWith("null") ? .null : nil
+        case UInt8(ascii: "-"), 0x30...0x39: return .number
+        default: return nil
         }
-        return complete ? result : nil
     }
 
-    package mutating func array<T>(_ element: (inout JSONByteReader) -> T?) -> [T]? {
-        guard byte("[") else { return nil }
+    /// Whether `word` comes next (nothing is consumed).
+    private func startsWith(_ word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard index + count <= bytes.count else { return false }
+        for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { return false }
+        return true
+    }
+
+    /// Reads `null` if it comes next.
+    package mutating func null() -> Bool { literal("null") }
+
+    /// `nil` for `null`, else what `read` reads.
+    package mutating func optional<T>(_ read: (inout JSONByteReader) throws(JSONReadError) -> T)
+        throws(JSONReadError) -> T?
+    {
+        if null() { return nil }
+        return try read(&self)
+    }
+
+    /// Reads `{ "key": value, … }`, handing each key to `member`, which must read the value; an error in it
+    /// names the key.
+    package mutating func object(_ member: (inout JSONByteReader, String) throws(JSONReadError) -> Void)
+        throws(JSONReadError)
+    {
+        try open(UInt8(ascii: "{"), "an object")
+        if byte("}") { return }
+        repeat {
+            guard kind() == .string else { throw syntaxError("expected a key in quotes") }
+            let key = try string()
+            guard byte(":") else { throw syntaxError("expected ':' after a key") }
+            do {
+                try member(&self, key)
+            } catch {
+                throw error.inside(.key(key))
+            }
+        } while byte(",")
+        guard byte("}") else { throw syntaxError("expected ',' or '}'") }
+        depth -= 1
+    }
+
+    /// Reads an object whose keys are ids or names; of a repeated key the first value counts.
+    package mutating func dictionary<T>(_ element: (inout JSONByteReader) throws(JSONReadError) -> T)
+        throws(JSONReadError) -> [String: T]
+    {
+        var result: [String: T] = [:]
+        try object { (reader, key) throws(JSONReadError) in
+            guard result[key] == nil else { return try reader.skipValue() }
+            result[key] = try element(&reader)
+        }
+        return result
+    }
+
+    /// Reads `[ value, … ]`; an error in an element names its index.
+    package mutating func array<T>(_ element: (inout JSONByteReader) throws(JSONReadError) -> T)
+        throws(JSONReadError) -> [T]
+    {
+        try open(UInt8(ascii: "["), "an array")
         var result: [T] = []
         if byte("]") { return result }
         repeat {
-            guard let value = element(&self) else { return nil }
-            result.append(value)
+            do {
+                result.append(try element(&self))
+            } catch {
+                throw error.inside(.index(result.count))
+            }
         } while byte(",")
-        return byte("]") ? result : nil
+        guard byte("]") else { throw syntaxError("expected ',' or ']'") }
+        depth -= 1
+        return result
     }
 
-    package mutating func bool() -> Bool? {
+    package mutating func bool() throws(JSONReadError) -> Bool {
         if literal("true") { return true }
         if literal("false") { return false }
-        return nil
+        throw mismatch("a boolean")
     }
 
-    /// An integer written as digits (no fraction or exponent) that fits in `Int`.
-    package mutating func int() -> Int? {
+    /// An integer that fits in `Int`. Written as digits, or with a fraction or exponent that leaves a whole
+    /// number (`2.0`, as Foundation's decoder reads it).
+    package mutating func int() throws(JSONReadError) -> Int {
         skipWhitespace()
         var position = index
         let negative = position < bytes.count && bytes[position] == UInt8(ascii: "-")
         if negative { position += 1 }
         let digitsStart = position
         var value = 0
+        var overflow = false
         while position < bytes.count, case let digit = bytes[position], digit >= 0x30 && digit <= 0x39 {
             let (times, overflow1) = value.multipliedReportingOverflow(by: 10)
             let (sum, overflow2) = times.addingReportingOverflow(Int(digit - 0x30) * (negative ? -1 : 1))
-            guard !overflow1, !overflow2 else { return nil }
+            overflow = overflow || overflow1 || overflow2
             value = sum
             position += 1
         }
         let count = position - digitsStart
-        guard count > 0, count == 1 || bytes[digitsStart] != 0x30, !continuesNumber(at: position) else {
-            return nil
+        if count > 0, count == 1 || bytes[digitsStart] != 0x30, !continuesNumber(at: position) {
+            let start = index
+            index = position
+            guard !overflow else { throw JSONReadError(.invalid("\(text(start..<position)) is too large"), at: start) }
+            return value
         }
-        index = position
+        // Not plain digits: a fraction or exponent (or not a number at all).
+        guard kind() == .number else { throw mismatch("an integer") }
+        let start = index
+        let number = try double()
+        guard number == number.rounded(.towardZero) else {
+            index = start
+            throw mismatch("an integer")
+        }
+        guard number >= -0x1p63, number < 0x1p63 else {
+            throw JSONReadError(.invalid("\(text(start..<index)) is too large"), at: start)
+        }
+        return Int(number)
+    }
+
+    /// A number in JSON's grammar, read as `Double` (correctly rounded); one too large
+    /// for a `Double` is invalid.
+    package mutating func double() throws(JSONReadError) -> Double {
+        skipWhitespace()
+        let start = index
+        let end = try numberEnd()
+        let token = text(start..<end)
+        guard let value = Double(token), value.isFinite else {
+            throw JSONReadError(.invalid("\(token) is too large"), at: start)
+        }
+        index = end
         return value
     }
 
-    /// A number in JSON's grammar, read as `Double` (correctly rounded, as `JSONDecoder` does).
-    package mutating func double() -> Double? {
-        skipWhitespace()
+    /// Where the number that starts here ends (nothing is consumed); throws when there is none.
+    private mutating func numberEnd() throws(JSONReadError) -> Int {
         let start = index
         var position = index
         func digits() -> Int {
@@ -115,10 +225,15 @@ package struct JSONByteReader {
         if position < bytes.count && bytes[position] == UInt8(ascii: "-") { position += 1 }
         let integerStart = position
         let integer = digits()
-        guard integer > 0, integer == 1 || bytes[integerStart] != 0x30 else { return nil }
+        guard integer > 0 else {
+            throw position > start ? syntaxError("expected a digit", at: position) : mismatch("a number")
+        }
+        guard integer == 1 || bytes[integerStart] != 0x30 else {
+            throw syntaxError("a number may not start with 0", at: integerStart)
+        }
         if position < bytes.count && bytes[position] == UInt8(ascii: ".") {
             position += 1
-            guard digits() > 0 else { return nil }
+            guard digits() > 0 else { throw syntaxError("expected a digit after '.'", at: position) }
         }
         if position < bytes.count && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")) {
             position += 1
@@ -127,15 +242,12 @@ package struct JSONByteReader {
             {
                 position += 1
             }
-            guard digits() > 0 else { return nil }
+            guard digits() > 0 else { throw syntaxError("expected a digit in the exponent", at: position) }
         }
-        guard !continuesNumber(at: position),
-            let value = Double(
-                String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)),
-            value.isFinite
-        else { return nil }
-        index = position
-        return value
+        guard !continuesNumber(at: position) else {
+            throw syntaxError("unexpected character in a number", at: position)
+        }
+        return position
     }
 
     /// Whether a number token would go on at `position` (so it is not one this reader understands).
@@ -149,91 +261,83 @@ package struct JSONByteReader {
         }
     }
 
-    /// A string; `nil` for invalid UTF-8, a raw control character, or an escape it does not know
-    /// (a lone surrogate included).
-    package mutating func string() -> String? {
-        guard byte("\"") else { return nil }
-        let start = index
-        var escaped = false
-        while index < bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: "\""):
-                let content = UnsafeBufferPointer(rebasing: bytes[start..<index])
-                index += 1
-                return escaped ? unescape(content) : String(validating: content, as: UTF8.self)
-            case UInt8(ascii: "\\"):
-                escaped = true
-                index += 2
-            case 0..<0x20:
-                return nil
-            default:
-                index += 1
-            }
+    /// Skips one value of any kind, checking its syntax.
+    package mutating func skipValue() throws(JSONReadError) {
+        switch kind() {
+        case .object: try object { (reader, _) throws(JSONReadError) in try reader.skipValue() }
+        case .array:
+            try open(UInt8(ascii: "["), "an array")
+            if byte("]") { return }
+            repeat {
+                try skipValue()
+            } while byte(",")
+            guard byte("]") else { throw syntaxError("expected ',' or ']'") }
+            depth -= 1
+        case .string: _ = try string()
+        case .boolean: _ = try bool()
+        case .null: _ = null()
+        case .number: index = try numberEnd()
+        case nil: throw syntaxError("expected a value")
         }
-        return nil
     }
 
-    private func unescape(_ content: UnsafeBufferPointer<UInt8>) -> String? {
-        var out: [UInt8] = []
-        out.reserveCapacity(content.count)
-        var position = 0
-        func hex4() -> UInt32? {
-            guard position + 4 <= content.count else { return nil }
-            var value: UInt32 = 0
-            for byte in content[position..<position + 4] {
-                let digit: UInt32
-                switch byte {
-                case 0x30...0x39: digit = UInt32(byte - 0x30)
-                case 0x41...0x46: digit = UInt32(byte - 0x41 + 10)
-                case 0x61...0x66: digit = UInt32(byte - 0x61 + 10)
-                default: return nil
-                }
-                value = value << 4 | digit
-            }
-            position += 4
-            return value
-        }
-        while position < content.count {
-            let byte = content[position]
-            position += 1
-            guard byte == UInt8(ascii: "\\") else {
-                out.append(byte)
-                continue
-            }
-            guard position < content.count else { return nil }
-            let escape = content[position]
-            position += 1
-            switch escape {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): out.append(escape)
-            case UInt8(ascii: "b"): out.append(0x08)
-            case UInt8(ascii: "f"): out.append(0x0C)
-            case UInt8(ascii: "n"): out.append(0x0A)
-            case UInt8(ascii: "r"): out.append(0x0D)
-            case UInt8(ascii: "t"): out.append(0x09)
-            case UInt8(ascii: "u"):
-                guard var scalar = hex4() else { return nil }
-                if (0xD800...0xDBFF).contains(scalar) {
-                    guard position + 2 <= content.count, content[position] == UInt8(ascii: "\\"),
-                        content[position + 1] == UInt8(ascii: "u")
-                    else { return nil }
-                    position += 2
-                    guard let low = hex4(), (0xDC00...0xDFFF).contains(low) else { return nil }
-                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
-                }
-                guard let unicode = Unicode.Scalar(scalar) else { return nil }
-                out.append(contentsOf: String(Character(unicode)).utf8)
-            default: return nil
-            }
-        }
-        return String(validating: out, as: UTF8.self)
-    }
-
-    package mutating func literal(_ word: StaticString) -> Bool {
+    /// The bytes of the next value, as they are written (its syntax checked).
+    package mutating func rawValue() throws(JSONReadError) -> [UInt8] {
         skipWhitespace()
-        let count = word.utf8CodeUnitCount
-        guard index + count <= bytes.count else { return false }
-        for offset in 0..<count where bytes[index + offset] != word.utf8Start[offset] { return false }
-        index += count
+        let start = index
+        try skipValue()
+        return bytes(from: start)
+    }
+
+    // MARK: Tokens
+
+    /// How deep the reader is in objects and arrays.
+    private var depth = 0
+
+    /// Reads the opening bracket of an object or array (`expected` names it for an error).
+    private mutating func open(_ bracket: UInt8, _ expected: String) throws(JSONReadError) {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == bracket else { throw mismatch(expected) }
+        guard depth < Self.maximumDepth else {
+            throw syntaxError("nested more than \(Self.maximumDepth) levels deep")
+        }
+        depth += 1
+        index += 1
+    }
+
+    /// The error for a value that is not `expected`: a type mismatch when a JSON value of another kind is
+    /// there, else a syntax error.
+    mutating func mismatch(_ expected: String) -> JSONReadError {
+        let found: String
+        switch kind() {
+        case .object: found = "an object"
+        case .array: found = "an array"
+        case .string: found = "a string"
+        case .boolean: found = "a boolean"
+        case .null: found = "null"
+        case .number:
+            var end = index + 1
+            while end < bytes.count, end - index < 24, continuesNumber(at: end) { end += 1 }
+            found = text(index..<end)
+        case nil:
+            return syntaxError("expected a value")
+        }
+        return JSONReadError(.type(expected: expected, found: found), at: index)
+    }
+
+    func syntaxError(_ detail: String, at position: Int? = nil) -> JSONReadError {
+        let position = position ?? index
+        return JSONReadError(.syntax(position < bytes.count ? detail : "the text ends early (\(detail))"), at: position)
+    }
+
+    private func text(_ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    mutating func literal(_ word: StaticString) -> Bool {
+        skipWhitespace()
+        guard startsWith(word) else { return false }
+        index += word.utf8CodeUnitCount
         return true
     }
 
@@ -245,7 +349,7 @@ package struct JSONByteReader {
         return true
     }
 
-    mutating func skipWhitespace() {
+    package mutating func skipWhitespace() {
         while index < bytes.count {
             switch bytes[index] {
             case 0x20, 0x09, 0x0A, 0x0D: index += 1
@@ -257,26 +361,5 @@ package struct JSONByteReader {
     mutating func atEnd() -> Bool {
         skipWhitespace()
         return index == bytes.count
-    }
-
-    /// Skips one value of any kind, checking its syntax; false when it is not JSON.
-    package mutating func skipValue(depth: Int = 0) -> Bool {
-        guard depth < 64 else { return false }
-        skipWhitespace()
-        guard index < bytes.count else { return false }
-        switch bytes[index] {
-        case UInt8(ascii: "{"): return object { reader, _ in reader.skipValue(depth: depth + 1) }
-        case UInt8(ascii: "["):
-            index += 1
-            if byte("]") { return true }
-            repeat {
-                guard skipValue(depth: depth + 1) else { return false }
-            } while byte(",")
-            return byte("]")
-        case UInt8(ascii: "\""): return string() != nil
-        case UInt8(ascii: "t"), UInt8(ascii: "f"): return bool() != nil
-        case UInt8(ascii: "n"): return literal("null")
-        default: return double() != nil
-        }
     }
 }

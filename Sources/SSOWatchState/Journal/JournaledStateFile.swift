@@ -135,8 +135,8 @@ public final class JournaledStateFile: StateStore {
         }
     }
 
-    /// Appends what changed to the slot journal; false when there is no usable journal or the change holds
-    /// a value JSON cannot express (the caller rewrites instead).
+    /// Appends what changed to the slot journal; false when there is no usable journal (the caller rewrites
+    /// instead).
     /// - Throws: the append's error; the journal is cut back to its last whole line, so the next save can
     ///   append again (whatever this one failed to record is part of the next change).
     private func appendChange(
@@ -159,7 +159,7 @@ public final class JournaledStateFile: StateStore {
             }
             return true
         }
-        guard let line = StateJournal.line(change) else { return false }
+        let line = StateJournal.line(change)
         do throws(StateFileError) {
             try StateFileIO.writeFully(current.fd, line, path: StateJournal.path(for: path))
             if durable { try syncJournal(current.fd) }

@@ -1,9 +1,8 @@
 import SSOWatchConfig
 import SSOWatchModel
 extension StateJSONWriter.Writer {
-    /// One `StateJournal` line: the keys of `change` that hold something, sorted, then a newline; false at
-    /// a value JSON cannot express.
-    mutating func journalLine(_ change: StateJournal.Change) -> Bool {
+    /// One `StateJournal` line: the keys of `change` that hold something, sorted, then a newline.
+    mutating func journalLine(_ change: StateJournal.Change) {
         var separator = false
         func next(_ writer: inout StateJSONWriter.Writer) {
             if separator { writer.comma() }
@@ -17,19 +16,19 @@ extension StateJSONWriter.Writer {
             for (index, account) in sorted.enumerated() {
                 if index > 0 { comma() }
                 key(account.accountID)
-                guard self.account(account) else { return false }
+                self.account(account)
             }
             raw("}")
         }
         if let outbox = change.outbox {
             next(&self)
             raw("\"outbox\":")
-            guard self.outbox(outbox) else { return false }
+            self.outbox(outbox)
         }
         if !change.outboxAdded.isEmpty {
             next(&self)
             raw("\"outbox_added\":")
-            guard self.outbox(change.outboxAdded) else { return false }
+            self.outbox(change.outboxAdded)
         }
         if !change.outboxRemoved.isEmpty {
             next(&self)
@@ -47,7 +46,7 @@ extension StateJSONWriter.Writer {
         if !change.outboxUpdated.isEmpty {
             next(&self)
             raw("\"outbox_updated\":")
-            guard self.outbox(change.outboxUpdated) else { return false }
+            self.outbox(change.outboxUpdated)
         }
         if !change.removedAccounts.isEmpty {
             next(&self)
@@ -61,9 +60,8 @@ extension StateJSONWriter.Writer {
         if let webhooks = change.webhooks {
             next(&self)
             raw("\"webhooks\":")
-            guard self.webhooks(webhooks) else { return false }
+            self.webhooks(webhooks)
         }
         raw("}\n")
-        return true
     }
 }

@@ -166,8 +166,8 @@ public enum StateJournal {
         }
     }
 
-    /// The journal line for `change`, newline included; `nil` when it holds a value JSON cannot express.
-    static func line(_ change: Change) -> [UInt8]? {
+    /// The journal line for `change`, newline included.
+    static func line(_ change: Change) -> [UInt8] {
         StateJSONWriter.journalLine(change)
     }
 
@@ -195,14 +195,14 @@ public enum StateJournal {
             // Not even a whole header: the state file was written but its journal never started.
             return unfinished.isEmpty ? .none : .stale
         }
-        let header: Header
-        do {
-            header = try JSONDecoder().decode(Header.self, from: Data(first))
+        let header: (generation: Int, format: Int)
+        do throws(JSONReadError) {
+            header = try StateJSONReader.journalHeader(Array(first))
         } catch {
             return .damaged(records: 0, reason: "its first line is not a journal header")
         }
-        if header.ssowatchJournal > formatVersion {
-            throw .newerVersion(found: header.ssowatchJournal, supported: formatVersion, path: path)
+        if header.format > formatVersion {
+            throw .newerVersion(found: header.format, supported: formatVersion, path: path)
         }
         guard header.generation == document.journalGeneration else { return .stale }
         var updated = document
@@ -213,9 +213,8 @@ public enum StateJournal {
             document = updated
         }
         for (index, line) in lines.dropFirst().enumerated() {
-            do {
-                let record = try StateCoding.decodeJournalRecord(Data(line))
-                record.change.apply(to: &updated, outbox: &outbox)
+            do throws(JSONReadError) {
+                try StateJSONReader.journalChange(Array(line)).apply(to: &updated, outbox: &outbox)
                 applied += 1
             } catch {
                 let isLast = index == lines.count - 2 && unfinished.isEmpty
@@ -226,50 +225,10 @@ public enum StateJournal {
                     return .applied(records: applied, tornTail: true)
                 }
                 finish()
-                return .damaged(records: applied, reason: "line \(index + 2): \(StateCoding.reason(for: error))")
+                return .damaged(records: applied, reason: "line \(index + 2): \(error)")
             }
         }
         finish()
         return .applied(records: applied, tornTail: !unfinished.isEmpty)
-    }
-
-    private struct Header: Decodable {
-        var generation: Int
-        var ssowatchJournal: Int
-
-        enum CodingKeys: String, CodingKey {
-            case generation
-            case ssowatchJournal = "ssowatch_journal"
-        }
-    }
-
-    /// A journal line as decoded.
-    struct Record: Decodable {
-        var change: Change
-
-        init(from decoder: any Decoder) throws {
-            let c = try decoder.container(keyedBy: CodingKeys.self)
-            let accounts = try c.decodeIfPresent([String: AccountState].self, forKey: .accounts) ?? [:]
-            for (id, account) in accounts where account.accountID != id {
-                throw DecodingError.dataCorruptedError(
-                    forKey: .accounts, in: c, debugDescription: "account \(id) holds the state of \(account.accountID)")
-            }
-            change = Change(
-                accounts: accounts.keys.sorted().compactMap { accounts[$0] },
-                removedAccounts: try c.decodeIfPresent([String].self, forKey: .removedAccounts) ?? [],
-                outbox: try c.decodeIfPresent([OutboxEntry].self, forKey: .outbox),
-                outboxRemoved: try c.decodeIfPresent([OutboxKey].self, forKey: .outboxRemoved) ?? [],
-                outboxAdded: try c.decodeIfPresent([OutboxEntry].self, forKey: .outboxAdded) ?? [],
-                outboxUpdated: try c.decodeIfPresent([OutboxEntry].self, forKey: .outboxUpdated) ?? [],
-                webhooks: try c.decodeIfPresent([String: WebhookDeliveryState].self, forKey: .webhooks))
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case accounts, outbox, webhooks
-            case removedAccounts = "removed_accounts"
-            case outboxRemoved = "outbox_removed"
-            case outboxAdded = "outbox_added"
-            case outboxUpdated = "outbox_updated"
-        }
     }
 }

@@ -1,6 +1,6 @@
 import SSOWatchConfig
 /// One outbox entry's identity: its event and webhook (an event goes to each webhook once).
-public struct OutboxKey: Sendable, Hashable, Codable {
+public struct OutboxKey: Sendable, Hashable {
     public var eventID: String
     public var webhook: String
 
@@ -15,10 +15,6 @@ public struct OutboxKey: Sendable, Hashable, Codable {
         self.webhook = webhook
     }
 
-    enum CodingKeys: String, CodingKey {
-        case webhook
-        case eventID = "event_id"
-    }
 }
 
 /// What happened to the outbox since the state was last saved, kept as it happens, so that recording a
