@@ -54,7 +54,7 @@ let package = Package(
         .target(
             name: "SSOWatchState",
             dependencies: [
-                "SSOWatchModel", "SSOWatchConfig",
+                "SSOWatchModel", "SSOWatchConfig", "SSOWatchDNS",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),

@@ -72,7 +72,7 @@ def main():
             info = json.load(handle)
         state_dir = os.path.join(work, "state")
         lines = ["[daemon]", f"api_base_url = {ready['base_url']}", f"state_file = {state_dir}/state.json",
-                 "poll_interval = 1h", "jitter = 0", "notify_on_first_seen = true", "rate_limit = 100000/5m",
+                 "poll_interval = 1h", "jitter = 0", "dns_check = off", "notify_on_first_seen = true", "rate_limit = 100000/5m",
                  "log_level = warning"]
         for index, account in enumerate(info["accounts"]):
             lines += [f'[account "a{index}"]', f"account_id = {account['id']}", f"api_token = {account['token']}"]

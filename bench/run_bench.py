@@ -168,6 +168,7 @@ def ssowatch_config(workdir, name, sim, accounts, interval, state_dir):
         "rate_limit = 1000000/5m",
         "max_concurrent_requests = 8",
         "log_level = info",
+        "dns_check = off",
         "",
         '[webhook "bench"]',
         "type = generic",

@@ -152,6 +152,8 @@ public struct Demo: Sendable {
             poll_interval = \(interval)s
             jitter = 0
             log_level = notice
+            # The demo's domains exist only in the simulator: no DNS check against the host's resolvers.
+            dns_check = off
 
             [webhook "team-slack"]
             type = slack

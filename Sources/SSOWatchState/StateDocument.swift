@@ -1,5 +1,6 @@
 import Foundation
 import SSOWatchConfig
+import SSOWatchDNS
 import SSOWatchModel
 
 // The on-disk format is docs/STATE.md, written by `StateJSONWriter` and read by `StateJSONReader`: renaming a
@@ -56,6 +57,11 @@ public struct StateDocument: Sendable, Equatable {
     /// atomic save stores both (docs/MONITORING.md: an event is never lost nor made twice by a crash).
     public mutating func record(_ result: TransitionResult, enqueue entries: [OutboxEntry]) {
         accounts[result.state.accountID] = result.state
+        enqueue(entries)
+    }
+
+    /// Queues notifications that no poll produced (a DNS check's `dns_missing` and `dns_found`).
+    public mutating func enqueue(_ entries: [OutboxEntry]) {
         outbox.append(contentsOf: entries)
         outboxLog.add(entries)
     }
@@ -125,6 +131,10 @@ public struct ConnectorState: Sendable, Equatable {
     public var verificationCode: String?
     /// The latest known-status transitions, oldest first, at most `ConnectorState.historyLimit`.
     public var history: [TransitionRecord]
+    /// The latest check of the TXT record on the domain's nameservers (docs/DNS.md); `nil` when none ran.
+    public var dns: DNSRecordCheck?
+    /// What the DNS check has announced in the current episode; `nil` before the first check.
+    public var dnsEpisode: DNSEpisode?
 
     /// How many transitions `history` keeps.
     public static let historyLimit = 20
@@ -133,7 +143,8 @@ public struct ConnectorState: Sendable, Equatable {
     public init(
         id: String, emailDomain: String? = nil, enabled: Bool? = nil, status: VerificationStatus? = nil,
         rawStatus: String? = nil, statusSince: Date, lastSeen: Date, missingCount: Int = 0,
-        stuckNotified: Bool = false, verificationCode: String? = nil, history: [TransitionRecord] = []
+        stuckNotified: Bool = false, verificationCode: String? = nil, history: [TransitionRecord] = [],
+        dns: DNSRecordCheck? = nil, dnsEpisode: DNSEpisode? = nil
     ) {
         self.id = id
         self.emailDomain = emailDomain
@@ -146,6 +157,8 @@ public struct ConnectorState: Sendable, Equatable {
         self.stuckNotified = stuckNotified
         self.verificationCode = verificationCode
         self.history = history
+        self.dns = dns
+        self.dnsEpisode = dnsEpisode
     }
 
     /// The status as shown to people: the latest raw status, or `unknown` when missing.

@@ -1,5 +1,6 @@
 import Foundation
 import SSOWatchConfig
+import SSOWatchDNS
 import SSOWatchModel
 
 /// Reads the state file (docs/STATE.md) straight into a `StateDocument`: the one decoder of the format, as
@@ -153,8 +154,12 @@ extension JSONByteReader {
         var stuck: Bool?
         var code: String?? = .none
         var history: [TransitionRecord]?
+        var dns: DNSRecordCheck?? = .none
+        var episode: DNSEpisode?? = .none
         try object { (reader, key) throws(JSONReadError) in
             switch key {
+            case "dns": try reader.onceOptional(&dns) { (r) throws(JSONReadError) in try r.dnsCheck() }
+            case "dns_episode": try reader.onceOptional(&episode) { (r) throws(JSONReadError) in try r.dnsEpisode() }
             case "id": try reader.once(&id, Self.string)
             case "email_domain": try reader.onceOptional(&domain, Self.string)
             case "enabled": try reader.onceOptional(&enabled, Self.bool)
@@ -177,7 +182,7 @@ extension JSONByteReader {
             rawStatus: rawStatus ?? nil, statusSince: try required(since, "status_since"),
             lastSeen: try required(lastSeen, "last_seen"), missingCount: try required(missing, "missing_count"),
             stuckNotified: try required(stuck, "stuck_notified"), verificationCode: code ?? nil,
-            history: try required(history, "history"))
+            history: try required(history, "history"), dns: dns ?? nil, dnsEpisode: episode ?? nil)
     }
 
     mutating func transition() throws(JSONReadError) -> TransitionRecord {
@@ -240,8 +245,10 @@ extension JSONByteReader {
         var previous: VerificationStatus?? = .none
         var previousSince: Date?? = .none
         var code: String?? = .none
+        var dns: DNSRecordCheck?? = .none
         try object { (reader, key) throws(JSONReadError) in
             switch key {
+            case "dns": try reader.onceOptional(&dns) { (r) throws(JSONReadError) in try r.dnsCheck() }
             case "id": try reader.once(&id, Self.string)
             case "kind": try reader.once(&kind) { (r) throws(JSONReadError) in try r.eventKind() }
             case "detected_at": try reader.once(&detectedAt, Self.date)
@@ -262,7 +269,8 @@ extension JSONByteReader {
             detectedAt: try required(detectedAt, "detected_at"), accountName: try required(accountName, "account_name"),
             accountID: try required(accountID, "account_id"), connectorID: try required(connectorID, "connector_id"),
             emailDomain: domain ?? nil, enabled: enabled ?? nil, status: try required(status, "status"),
-            previousStatus: previous ?? nil, previousStatusSince: previousSince ?? nil, verificationCode: code ?? nil)
+            previousStatus: previous ?? nil, previousStatusSince: previousSince ?? nil, verificationCode: code ?? nil,
+            dns: dns ?? nil)
     }
 
     mutating func webhook() throws(JSONReadError) -> WebhookDeliveryState {

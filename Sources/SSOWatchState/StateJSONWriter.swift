@@ -143,6 +143,16 @@ enum StateJSONWriter {
 
         mutating func connector(_ connector: ConnectorState) {
             raw("{")
+            if let dns = connector.dns {
+                raw("\"dns\":")
+                dnsCheck(dns)
+                comma()
+            }
+            if let episode = connector.dnsEpisode {
+                raw("\"dns_episode\":")
+                dnsEpisode(episode)
+                comma()
+            }
             if let domain = connector.emailDomain {
                 raw("\"email_domain\":")
                 string(domain)
@@ -230,6 +240,10 @@ enum StateJSONWriter {
             string(event.connectorID)
             raw(",\"detected_at\":")
             date(event.detectedAt)
+            if let dns = event.dns {
+                raw(",\"dns\":")
+                dnsCheck(dns)
+            }
             if let domain = event.emailDomain {
                 raw(",\"email_domain\":")
                 string(domain)

@@ -52,7 +52,7 @@ final class InProcessDaemon: Sendable {
     static func lines(daemon: [String] = [], account: [String] = []) -> [String] {
         let defaults = [
             "poll_interval = 1s", "jitter = 0", "request_timeout = 1s", "log_level = debug",
-            "state_file = /unused/state.json",
+            "state_file = /unused/state.json", "dns_check = off",
         ]
         let key = { (line: String) in line.split(separator: "=").first?.trimmingCharacters(in: .whitespaces) }
         let overridden = Set(daemon.compactMap(key))

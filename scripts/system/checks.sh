@@ -91,6 +91,7 @@ write_config() {
 api_base_url = $base_url
 poll_interval = ${2:-2s}
 jitter = 0
+dns_check = off
 $1
 log_level = info
 

@@ -62,6 +62,7 @@ extension Daemon {
             }
         }
         reconcileOutbox(with: configuration)
+        applyDNSConfiguration(configuration)
         statusTally = nil
     }
 
@@ -217,6 +218,10 @@ extension Daemon {
                 logger.notice("account recovered", metadata: metadata)
             }
             for event in outcome.events { logEvent(event, subscribers: entries.filter { $0.event.id == event.id }) }
+            let statusChanges: Set<EventKind> = [.verified, .failed, .pending, .awaiting]
+            watchDNS(
+                accountID: account.accountID,
+                changed: Set(outcome.events.filter { statusChanges.contains($0.kind) }.map(\.connectorID)))
             // Events must be on disk before any delivery starts (the outbox guarantee), and so must
             // a first baseline: were it lost to a crash, the next run would re-baseline silently and
             // a change in between would never be announced. Whatever `ssowatch status` shows besides
@@ -275,7 +280,7 @@ extension Daemon {
         pumpDeliveries()
     }
 
-    private func logEvent(_ event: ConnectorEvent, subscribers: [OutboxEntry]) {
+    func logEvent(_ event: ConnectorEvent, subscribers: [OutboxEntry]) {
         var metadata: Logger.Metadata = [
             "account": "\(event.accountName)", "connector": "\(event.connectorID)", "domain": "\(event.displayDomain)",
             "event": "\(event.kind.rawValue)", "event_id": "\(event.id)",

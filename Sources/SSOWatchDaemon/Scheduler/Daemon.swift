@@ -68,6 +68,14 @@ public final class Daemon: @unchecked Sendable {
     var budgets: [String: TokenBudget] = [:]
     var budgetTimer: (any SchedulerTimer)?
 
+    /// Which connectors' TXT records are due and which checks run (`Daemon+DNS.swift`).
+    var dnsSchedule = DNSCheckSchedule()
+    /// The checker for the `dns_*` settings; `nil` with `dns_check = off`.
+    var recordChecker: RecordChecker?
+    var dnsTasks: [Int: Task<Void, Never>] = [:]
+    var dnsTimer: (any SchedulerTimer)?
+    var nextDNSCheckID = 0
+
     var deliveriesInFlight: [String: DeliveryInFlight] = [:]
     var deliveryTimer: (any SchedulerTimer)?
     /// How often the delivery timer fired: a test's measure of idle wake-ups.
@@ -203,7 +211,9 @@ public final class Daemon: @unchecked Sendable {
             accounts[id]?.timer?.cancel()
             accounts[id]?.timer = nil
         }
-        for timer in [budgetTimer, deliveryTimer, flushTimer, saveRetryTimer, syncTimer] { timer?.cancel() }
+        for timer in [budgetTimer, deliveryTimer, flushTimer, saveRetryTimer, syncTimer, dnsTimer] { timer?.cancel() }
+        for task in dnsTasks.values { task.cancel() }
+        dnsTasks.removeAll()
         saveRetryTimer = nil
         syncTimer = nil
         budgetTimer = nil

@@ -1,6 +1,7 @@
 import Foundation
 import SSOWatchCloudflare
 import SSOWatchConfig
+import SSOWatchModel
 import SSOWatchNotify
 import SSOWatchState
 
@@ -49,6 +50,7 @@ public enum StatusReport {
                 ("enabled", connector.enabled.map(Value.bool) ?? .null),
                 ("last_seen", time(connector.lastSeen)),
                 ("verification_code", connector.verificationCode.map(Value.string) ?? .null),
+                ("dns", connector.dns.map(dnsValue) ?? .null),
             ])
         }
         let webhooks: [Value] = view.webhooks.map { webhook in
@@ -100,6 +102,17 @@ public enum StatusReport {
     private static func time(_ date: Date?) -> Value { date.map { .string(iso8601($0)) } ?? .null }
 
     /// A JSON value whose objects keep their keys in the order given.
+    /// The latest DNS check of a connector's TXT record (docs/DNS.md).
+    static func dnsValue(_ check: DNSRecordCheck) -> Value {
+        .object([
+            ("result", .string(check.result.rawValue)),
+            ("detail", .string(check.detail)),
+            ("nameservers", .array(check.nameservers.map(Value.string))),
+            ("agreeing", .number(check.agreeing)),
+            ("checked", time(check.checked)),
+        ])
+    }
+
     indirect enum Value {
         case string(String), number(Int), bool(Bool), null
         case array([Value])

@@ -72,7 +72,7 @@ public enum TransitionEngine {
                 kind: kind, detectedAt: now, accountName: accountName, accountID: accountID,
                 connectorID: connector.id, emailDomain: connector.emailDomain, enabled: connector.enabled,
                 status: status, previousStatus: previous, previousStatusSince: since,
-                verificationCode: connector.verificationCode)
+                verificationCode: connector.verificationCode, dns: connector.dns)
         }
 
         for (index, connector) in connectors.enumerated() {
@@ -95,6 +95,8 @@ public enum TransitionEngine {
                         since: previousStatus == nil ? nil : current.statusSince)
                     events.append(change)
                     current.enter(status, from: previousStatus, at: now, eventID: change.id)
+                    // A status change ends the DNS check's episode (docs/DNS.md).
+                    current.dnsEpisode?.observe(status: status)
                 }
                 if let stuckAfter, stuckAfter > 0, let status = current.status,
                     status == .pending || status == .awaiting, !current.stuckNotified,

@@ -31,9 +31,19 @@ struct StatusOutput: Sendable {
         var enabled: Bool?
         var lastSeen: String?
         var verificationCode: String?
+        /// The latest DNS check, `nil` when none ran.
+        var dns: DNS?
+
+        struct DNS: Sendable, Decodable {
+            var result: String
+            var detail: String
+            var nameservers: [String]
+            var agreeing: Int
+            var checked: String
+        }
 
         enum CodingKeys: String, CodingKey {
-            case account, id, status, enabled
+            case account, id, status, enabled, dns
             case accountID = "account_id"
             case emailDomain = "email_domain"
             case statusSince = "status_since"

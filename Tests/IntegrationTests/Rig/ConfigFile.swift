@@ -94,6 +94,9 @@ struct ConfigFile: Sendable {
         if !daemonSettings.contains(where: { $0.key == "state_file" }) {
             lines.append("state_file = \(directory.path("state.json"))")
         }
+        // The daemon's DNS check would ask the host's resolvers about the tests' domains: off unless a test
+        // turns it on (and points it at the simulator's nameservers). No test sends a packet off loopback.
+        if !daemonSettings.contains(where: { $0.key == "dns_check" }) { lines.append("dns_check = off") }
         lines += daemonSettings.map { "\($0.key) = \($0.value)" }
         for account in accounts {
             lines += ["", "[account \"\(account.name)\"]", "account_id = \(account.accountID)"]
