@@ -219,4 +219,23 @@ import Testing
         #expect(text.contains("ssowatch_account_last_success_timestamp_seconds{account=\"prod\"} 1764410400\n"))
         #expect(text.split(separator: "\n").allSatisfy { $0.hasPrefix("#") || $0.hasPrefix("ssowatch_") })
     }
+
+    @Test func theDNSCheckGaugeHasOneSeriesPerResultForCheckedConnectorsOnly() throws {
+        var gauges = StateGauges()
+        gauges.accounts["x"] = StateGauges.Account(
+            name: "prod", consecutiveFailures: 0, overdue: false, lastSuccess: nil,
+            connectors: [
+                .init(id: "c1", domain: "a.example.com", status: "pending", since: 5, dnsResult: "near_miss"),
+                .init(id: "c2", domain: "b.example.com", status: "verified", since: 5),
+            ])
+        var text = ""
+        gauges.render(into: &text)
+        let series = text.split(separator: "\n").filter { $0.hasPrefix("ssowatch_dns_check{") }
+        #expect(series.count == 5, "five results for c1, none for c2: \(series)")
+        #expect(
+            series.contains(
+                #"ssowatch_dns_check{account="prod",connector="c1",domain="a.example.com",result="near_miss"} 1"#))
+        #expect(series.filter { $0.hasSuffix(" 1") }.count == 1)
+        #expect(text.contains("# TYPE ssowatch_dns_check gauge\n"))
+    }
 }

@@ -74,7 +74,8 @@ private typealias F = MonitorFixtures
                   "status_since": "2026-11-29T09:15:00Z",
                   "enabled": false,
                   "last_seen": "2026-11-29T10:15:00Z",
-                  "verification_code": "cloudflare_dashboard_sso=7d1f"
+                  "verification_code": "cloudflare_dashboard_sso=7d1f",
+                  "dns": null
                 }
               ],
               "webhooks": [

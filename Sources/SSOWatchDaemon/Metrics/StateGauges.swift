@@ -20,6 +20,8 @@ struct StateGauges: Sendable, Equatable {
         var status: String
         /// Unix seconds.
         var since: Int64
+        /// The latest DNS check's result, `nil` before the first.
+        var dnsResult: String?
     }
 
     /// One enabled account's series.
@@ -49,7 +51,8 @@ struct StateGauges: Sendable, Equatable {
                     id: connector.id, domain: connector.emailDomain ?? "",
                     // The last *known* status, as events use: one odd answer does not flap the gauge.
                     status: connector.status?.rawValue ?? "unknown",
-                    since: Int64(connector.statusSince.timeIntervalSince1970.rounded(.down)))
+                    since: Int64(connector.statusSince.timeIntervalSince1970.rounded(.down)),
+                    dnsResult: connector.dns?.result.rawValue)
             }
         }
         return Account(
@@ -58,7 +61,7 @@ struct StateGauges: Sendable, Equatable {
             connectors: (connectors ?? []).sorted { ($0.domain, $0.id) < ($1.domain, $1.id) })
     }
 
-    /// Appends the five families in the Prometheus text format (version 0.0.4).
+    /// Appends the six families in the Prometheus text format (version 0.0.4).
     func render(into text: inout String) {
         let ordered = accounts.values.sorted { $0.name < $1.name }
         text += "# HELP ssowatch_connector_status Status of each SSO connector's domain verification: "
@@ -81,6 +84,19 @@ struct StateGauges: Sendable, Equatable {
                 text +=
                     "ssowatch_connector_status_since_seconds{\(Self.labels(account: account, connector: connector))} "
                 text += "\(connector.since)\n"
+            }
+        }
+        text += "# HELP ssowatch_dns_check The latest check of each checked connector's TXT record on its "
+        text += "domain's nameservers: 1 for its result, 0 for the others.\n"
+        text += "# TYPE ssowatch_dns_check gauge\n"
+        for account in ordered {
+            for connector in account.connectors {
+                guard let current = connector.dnsResult else { continue }
+                let labels = Self.labels(account: account, connector: connector)
+                for result in DNSRecordCheck.Result.allCases {
+                    text += "ssowatch_dns_check{\(labels),result=\"\(result.rawValue)\"} "
+                    text += result.rawValue == current ? "1\n" : "0\n"
+                }
             }
         }
         text += "# HELP ssowatch_account_consecutive_failures Failed polls of each account since its last "
