@@ -250,7 +250,9 @@ extension ChatText {
                 + [.text("; if verification fails, run "), begin, .text(" once the record is published.")]
         case .dnsMissing:
             var action: [Span] = [.strong([.text("What to do:")]), .text(" publish ")] + record + [.text(".")]
-            if let detail = v.dnsDetail { action += [.text(" Last check: "), .value(detail), .text(".")] }
+            if let detail = v.dnsDetail {
+                action += [.text(" Last check: "), .value(detail), .text(detail.hasSuffix(".") ? "" : ".")]
+            }
             if event.status == "pending" {
                 action.append(
                     .text(" Cloudflare fails the verification if it does not find the record within about two days."))

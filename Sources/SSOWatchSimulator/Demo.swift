@@ -28,6 +28,17 @@ public struct Demo: Sendable {
         (4, "acme-prod", "example.com", "verified"),
         (7, "acme-prod", "shop.example.com", "failed"),
         (10, "acme-labs", "labs.example.net", "pending"),
+        (18, "acme-prod", "sso.example.com", "verified"),
+    ]
+
+    /// When the missing TXT record of sso.example.com is published on its nameservers.
+    static let publishRecordAfter: Double = 12
+
+    /// The notifications the generic webhook must get for the demo to be complete: (type, domain).
+    static let expected: Set<String> = [
+        "connector.verified example.com", "connector.failed shop.example.com",
+        "connector.dns_missing sso.example.com", "connector.dns_found sso.example.com",
+        "connector.verified sso.example.com",
     ]
 
     /// Runs the demo; returns `true` when every scripted change was announced.
@@ -40,6 +51,11 @@ public struct Demo: Sendable {
         let receiver = WebhookReceiver()
         try await simulator.start()
         try await receiver.start()
+        // The domains' own nameservers, on 127.0.0.2 and 127.0.0.3: the daemon checks TXT records there.
+        let dns = try await DNSSimulator.start()
+        for zone in ["example.com", "example.net"] {
+            dns.addZone(zone, nameservers: ["ns1.\(zone)": "127.0.0.2", "ns2.\(zone)": "127.0.0.3"])
+        }
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
             "ssowatch-demo-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -54,34 +70,48 @@ public struct Demo: Sendable {
         for (account, domain, status) in [
             ("acme-prod", "example.com", "pending"), ("acme-prod", "shop.example.com", "pending"),
             ("acme-prod", "corp.example.com", "verified"), ("acme-labs", "labs.example.net", "awaiting"),
+            ("acme-prod", "sso.example.com", "pending"),
         ] {
             let accountID = accounts.first { $0.0 == account }!.1
-            connectorIDs[domain] = (
-                accountID, simulator.addConnector(accountID: accountID, domain: domain, status: status)
-            )
+            let id = simulator.addConnector(accountID: accountID, domain: domain, status: status)
+            connectorIDs[domain] = (accountID, id)
+            // Every record is published, except sso.example.com's: the demo publishes it later.
+            if domain != "sso.example.com" { dns.setTXT(domain, ["cloudflare_dashboard_sso=\(id)"]) }
         }
         let configPath = directory.appendingPathComponent("ssowatch.ini").path
         try Self.configuration(
-            simulator: simulator, receiver: receiver, accounts: accounts, directory: directory.path,
-            interval: pollInterval
+            simulator: simulator, receiver: receiver, dnsPort: dns.port, accounts: accounts,
+            directory: directory.path, interval: pollInterval
         ).write(toFile: configPath, atomically: true, encoding: .utf8)
         chmod(configPath, 0o600)
 
         output("ssowatch demo: everything below runs on this machine (127.0.0.1); no Cloudflare account needed.")
         output("  simulated Cloudflare API  \(simulator.baseURL)")
         output("  webhook receiver          http://127.0.0.1:\(receiver.port)  (a Slack-style and a generic webhook)")
+        output("  nameservers               127.0.0.2 and 127.0.0.3, port \(dns.port) (example.com, example.net)")
         output(
-            "  accounts                  acme-prod (3 connectors), acme-labs (1 connector), polled every \(pollInterval)s"
+            "  accounts                  acme-prod (4 connectors), acme-labs (1 connector), polled every \(pollInterval)s"
         )
+        output("  sso.example.com is pending but its TXT record is not published yet: watch for dns_missing.")
         output("  configuration             \(configPath)")
         output("")
 
-        let expected = Self.timeline.count
-        let announced = Counter()
+        let announced = Announced()
         receiver.onRequest = { request in
             for line in Self.describe(request) { say(line) }
-            if request.path.hasPrefix("/slack"), !(request.bodyString.contains("\"type\":\"test\"")) {
-                announced.increment()
+            if request.path.hasPrefix("/generic"), let object = request.jsonObject {
+                let type = object["type"] as? String ?? "?"
+                let data = object["data"] as? [String: Any]
+                let domain = (data?["connector"] as? [String: Any])?["email_domain"] as? String ?? "?"
+                announced.insert("\(type) \(domain)")
+            }
+        }
+        if let sso = connectorIDs["sso.example.com"] {
+            let record = "cloudflare_dashboard_sso=\(sso.id)"
+            Task {
+                try? await Task.sleep(for: .milliseconds(Int(Self.publishRecordAfter * 1000)))
+                dns.setTXT("sso.example.com", [record])
+                say("DNS (simulated): published TXT sso.example.com \"\(record)\" on ns1 and ns2")
             }
         }
         for (seconds, account, domain, status) in Self.timeline {
@@ -103,6 +133,7 @@ public struct Demo: Sendable {
             await transport.shutdown()
             try? await simulator.stop()
             try? await receiver.stop()
+            await dns.shutdown()
             throw error
         }
         let interrupt = DispatchSource.makeSignalSource(signal: SIGINT, queue: .main)
@@ -114,7 +145,7 @@ public struct Demo: Sendable {
         var complete = false
         let until = ContinuousClock.now + deadline
         while ContinuousClock.now < until {
-            if announced.value >= expected {
+            if announced.value.isSuperset(of: Self.expected) {
                 complete = true
                 break
             }
@@ -133,6 +164,7 @@ public struct Demo: Sendable {
         await transport.shutdown()
         try? await simulator.stop()
         try? await receiver.stop()
+        await dns.shutdown()
         output("")
         output(
             complete
@@ -142,7 +174,7 @@ public struct Demo: Sendable {
     }
 
     static func configuration(
-        simulator: CloudflareSimulator, receiver: WebhookReceiver, accounts: [(String, String, String)],
+        simulator: CloudflareSimulator, receiver: WebhookReceiver, dnsPort: Int, accounts: [(String, String, String)],
         directory: String, interval: Int
     ) throws -> String {
         var ini = """
@@ -152,8 +184,12 @@ public struct Demo: Sendable {
             poll_interval = \(interval)s
             jitter = 0
             log_level = notice
-            # The demo's domains exist only in the simulator: no DNS check against the host's resolvers.
-            dns_check = off
+            # The demo's domains exist only in the simulated DNS: the zones and their nameservers are found
+            # through its resolver view on 127.0.0.1, never through the host's resolvers.
+            dns_resolvers = 127.0.0.1:\(dnsPort)
+            dns_port = \(dnsPort)
+            dns_check_interval = \(interval)s
+            dns_timeout = 1s
 
             [webhook "team-slack"]
             type = slack
@@ -163,7 +199,7 @@ public struct Demo: Sendable {
             [webhook "audit"]
             type = generic
             url = \(receiver.url(path: "/generic/ssowatch"))
-            events = verified, failed
+            events = verified, failed, dns_missing, dns_found
             secret = whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
 
             """
@@ -226,9 +262,9 @@ final class DemoNotifier: ServiceNotifier {
     func watchdogTimeout() -> TimeInterval? { nil }
 }
 
-/// A counter shared with the receiver's callback.
-final class Counter: Sendable {
-    private let storage = Mutex(0)
-    func increment() { storage.withLock { $0 += 1 } }
-    var value: Int { storage.withLock { $0 } }
+/// The notifications the generic webhook got, as `type domain`, shared with the receiver's callback.
+final class Announced: Sendable {
+    private let storage = Mutex(Set<String>())
+    func insert(_ item: String) { _ = storage.withLock { $0.insert(item) } }
+    var value: Set<String> { storage.withLock { $0 } }
 }

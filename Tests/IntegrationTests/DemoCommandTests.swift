@@ -19,6 +19,14 @@ import Testing
         #expect(output.contains("generic webhook received: connector.failed shop.example.com"), "\(output)")
         #expect(output.contains("begin-verification"), "the failed notification says what to do: \(output)")
         #expect(output.contains("READY=1"), "\(output)")
+        // The DNS story: the missing record seen within seconds, its publication, then Cloudflare's verdict.
+        let missing = try #require(output.range(of: "generic webhook received: connector.dns_missing sso.example.com"))
+        let published = try #require(output.range(of: "DNS (simulated): published TXT sso.example.com"))
+        let found = try #require(output.range(of: "generic webhook received: connector.dns_found sso.example.com"))
+        let verified = try #require(output.range(of: "generic webhook received: connector.verified sso.example.com"))
+        #expect(missing.lowerBound < published.lowerBound && published.lowerBound < found.lowerBound)
+        #expect(found.lowerBound < verified.lowerBound)
+        #expect(output.components(separatedBy: "connector.dns_missing sso.example.com").count == 2, "once")
         #expect(output.contains("127.0.0.1"))
         #expect(output.contains("Done:"), "\(output)")
     }
