@@ -89,29 +89,13 @@ public enum DNSCheckRun {
     static func checkAll(
         _ chosen: [(AccountConfig, Connector)], checker: RecordChecker, now: @escaping @Sendable () -> Date
     ) async -> [DNSRecordCheck] {
-        var results = [DNSRecordCheck?](repeating: nil, count: chosen.count)
-        await withTaskGroup(of: (Int, DNSRecordCheck).self) { group in
-            var next = 0
-            func addNext() {
-                guard next < chosen.count else { return }
-                let index = next
-                let connector = chosen[index].1
-                next += 1
-                group.addTask {
-                    guard let domain = connector.emailDomain, let code = connector.verificationCode else {
-                        let reason = "not checked: Cloudflare gave no email domain or verification code"
-                        return (index, RecordChecker.inconclusive(reason, at: now()))
-                    }
-                    return (index, await checker.check(domain: domain, code: code, now: now))
-                }
+        await concurrentMap(chosen.map(\.1), limit: concurrency) { connector in
+            guard let domain = connector.emailDomain, let code = connector.verificationCode else {
+                let reason = "not checked: Cloudflare gave no email domain or verification code"
+                return RecordChecker.inconclusive(reason, at: now())
             }
-            for _ in 0..<min(concurrency, chosen.count) { addNext() }
-            for await (index, check) in group {
-                results[index] = check
-                addNext()
-            }
+            return await checker.check(domain: domain, code: code, now: now)
         }
-        return results.compactMap { $0 }
     }
 
     /// `example.com  pending  missing  not found on ns1.example.net, …` — one line per connector.

@@ -18,34 +18,17 @@ public enum PollOnce {
     /// Polls every enabled account; results come back in configuration order.
     public static func run(configuration: Configuration, transport: any HTTPTransport) async -> [AccountResult] {
         let accounts = configuration.accounts.filter(\.enabled)
-        let limit = max(1, configuration.daemon.maxConcurrentRequests)
-        var results = [AccountResult?](repeating: nil, count: accounts.count)
-        await withTaskGroup(of: (Int, AccountResult).self) { group in
-            var next = 0
-            func addNext() {
-                guard next < accounts.count else { return }
-                let index = next
-                let account = accounts[index]
-                next += 1
-                group.addTask {
-                    let client = CloudflareClient(
-                        baseURL: configuration.daemon.apiBaseURL, token: account.token, transport: transport,
-                        timeout: configuration.daemon.requestTimeout)
-                    do throws(CloudflareAPIError) {
-                        let list = try await client.listConnectors(accountID: account.accountID)
-                        return (index, AccountResult(account: account, outcome: .success(list)))
-                    } catch {
-                        return (index, AccountResult(account: account, outcome: .failure(error)))
-                    }
-                }
-            }
-            for _ in 0..<min(limit, accounts.count) { addNext() }
-            for await (index, result) in group {
-                results[index] = result
-                addNext()
+        return await concurrentMap(accounts, limit: configuration.daemon.maxConcurrentRequests) { account in
+            let client = CloudflareClient(
+                baseURL: configuration.daemon.apiBaseURL, token: account.token, transport: transport,
+                timeout: configuration.daemon.requestTimeout)
+            do throws(CloudflareAPIError) {
+                return AccountResult(
+                    account: account, outcome: .success(try await client.listConnectors(accountID: account.accountID)))
+            } catch {
+                return AccountResult(account: account, outcome: .failure(error))
             }
         }
-        return results.compactMap { $0 }
     }
 
     /// `{"accounts": [{"name", "account_id", "connectors": [...raw result...] | null, "error": … | null}]}`,
