@@ -60,6 +60,7 @@ extension ConfigBuilder {
         switch base {
         case "api_token": "token"
         case "url": "URL"
+        case "proxy": "proxy URL"
         default: "signing secret"
         }
     }

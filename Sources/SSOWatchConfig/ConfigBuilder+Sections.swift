@@ -8,9 +8,14 @@ extension ConfigBuilder {
     mutating func daemonConfig(_ section: INISection?) throws(ConfigError) -> (DaemonConfig, DaemonLines) {
         var daemon = DaemonConfig.defaults(environment: environment)
         var lines = DaemonLines()
-        guard let section else { return (daemon, lines) }
+        guard let section else {
+            daemon.network.proxy = try proxySettings(override: nil, line: 1)
+            return (daemon, lines)
+        }
         let entries = try keyedEntries(section, allowed: ConfigSchema.daemonKeys)
         var tokenEntry: INIEntry?
+        var proxyEntry: INIEntry?
+        var proxy: ProxyServer?
         for entry in section.entries {
             switch entry.key {
             case "state_file": daemon.stateFile = try absoluteFilePath(entry)
@@ -36,6 +41,13 @@ extension ConfigBuilder {
             case "dns_check_interval": daemon.dns.interval = try dnsCheckInterval(entry)
             case "dns_timeout": daemon.dns.timeout = try duration(entry, in: 1...60)
             case "dns_port": daemon.dns.port = try integer(entry, in: 1...65_535)
+            case "ca_file":
+                let authorities = try caFile(entry)
+                daemon.network.caFile = authorities.path
+                daemon.network.caPEM = authorities.pem
+            case let key where key.hasPrefix("proxy"):
+                proxy = try proxyServer(entry, previous: proxyEntry)
+                proxyEntry = entry
             default:  // the api_token* keys
                 daemon.apiToken = try secret(entry, base: "api_token", previous: tokenEntry)
                 tokenEntry = entry
@@ -44,6 +56,7 @@ extension ConfigBuilder {
         if let jitterEntry = entries["jitter"] {
             daemon.jitter = try jitter(jitterEntry, interval: daemon.pollInterval)
         }
+        daemon.network.proxy = try proxySettings(override: proxy, line: section.line)
         return (daemon, lines)
     }
 

@@ -73,7 +73,10 @@ public enum ConfigSummary {
         ]
         // Shown only when set, so the summary of a configuration without metrics is unchanged.
         let metrics = daemon.metricsListen.map { [["metrics", $0.url]] } ?? []
-        return ["Daemon:"] + table(rows + metrics)
+        // A proxy's credentials are never shown, only that it has some (docs/CONFIGURATION.md).
+        let proxy = daemon.network.proxy.isEmpty ? [] : [["proxy", daemon.network.proxy.description]]
+        let authorities = daemon.network.caFile.map { [["extra CAs", $0]] } ?? []
+        return ["Daemon:"] + table(rows + metrics + proxy + authorities)
     }
 
     static func budgetLines(_ config: Configuration) -> [String] {

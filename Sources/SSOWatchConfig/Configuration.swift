@@ -77,6 +77,8 @@ public struct DaemonConfig: Sendable, Hashable {
     public var metricsListen: MetricsEndpoint?
     /// The `dns_*` keys.
     public var dns = DNSCheckConfig()
+    /// `proxy*` and `ca_file`, and the proxy variables of the environment.
+    public var network = NetworkSettings()
 
     /// The defaults of docs/CONFIGURATION.md, for a given environment (`STATE_DIRECTORY`).
     public static func defaults(environment: [String: String]) -> DaemonConfig {
