@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
@@ -45,6 +46,7 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]
         ),
         .target(
@@ -131,9 +133,14 @@ let package = Package(
                 "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare", "SSOWatchState",
                 "SSOWatchNotify", "SSOWatchDNS", "SSOWatchDaemon", "SSOWatchSimulator", "SSOWatchTestSupport",
                 "CSpawn",
+                // The HTTPS server of the `ca_file` tests.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
-            // Malformed configuration files read by path (#filePath), not bundled.
-            exclude: ["Corpus"]
+            // Malformed configuration files and test certificates, read by path (#filePath), not bundled.
+            exclude: ["Corpus", "TLSFixtures"]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import SSOWatchModel
 import Synchronization
 
@@ -74,6 +75,8 @@ public enum HTTPTransportError: Error, Sendable, CustomStringConvertible, Equata
     case responseTooLarge(host: String, limit: Int)
     /// The URL could not be used.
     case invalidURL
+    /// The extra CA certificates (`ca_file`) could not be loaded.
+    case invalidCertificates(file: String, reason: String)
 
     public var description: String {
         switch self {
@@ -81,6 +84,7 @@ public enum HTTPTransportError: Error, Sendable, CustomStringConvertible, Equata
         case .connection(let host, let reason): "connection to \(host) failed: \(reason)"
         case .responseTooLarge(let host, let limit): "response from \(host) exceeded \(limit) bytes"
         case .invalidURL: "invalid URL"
+        case .invalidCertificates(let file, let reason): "cannot use the CA certificates of \(file): \(reason)"
         }
     }
 }
@@ -94,13 +98,72 @@ public protocol HTTPTransport: Sendable {
 
 /// The production transport, on async-http-client. Redirects are never followed: a webhook or API
 /// URL that redirects is a misconfiguration to report, and following it could leak a bearer token.
+///
+/// Proxies and extra CAs (docs/CONFIGURATION.md, "Proxies and private CAs") are set with `apply`; as
+/// async-http-client has one proxy per client, the transport keeps one client per proxy plus one direct
+/// client and picks one per request.
 public final class AsyncHTTPTransport: HTTPTransport {
-    private let client: HTTPClient
+    private struct Clients {
+        var network: NetworkSettings
+        var direct: HTTPClient
+        var proxied: [ProxyServer: HTTPClient]
+    }
+
+    private let clients: Mutex<Clients>
+    /// Clients replaced by `apply`: requests in flight on them finish; they are shut down with the transport.
+    private let retired = Mutex<[HTTPClient]>([])
     private let maxResponseBytes: Int
 
-    /// Creates a transport with its own connection pool.
+    /// Creates a transport with its own connection pool, connecting directly with the system's CAs.
     /// - Parameter maxResponseBytes: larger bodies fail the request instead of exhausting memory.
     public init(maxResponseBytes: Int = 32 << 20) {
+        let network = NetworkSettings()
+        self.clients = Mutex(Clients(network: network, direct: Self.makeClient(proxy: nil, tls: nil), proxied: [:]))
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    /// Creates a transport that uses `network`'s proxies and CAs.
+    /// - Throws: `HTTPTransportError.invalidCertificates` when the CA PEM cannot be used.
+    public convenience init(maxResponseBytes: Int = 32 << 20, network: NetworkSettings) throws(HTTPTransportError) {
+        self.init(maxResponseBytes: maxResponseBytes)
+        try apply(network)
+    }
+
+    /// Uses `network` for the requests sent from now on; a no-op when it is unchanged. Requests in flight
+    /// finish on the clients they started on.
+    /// - Throws: `HTTPTransportError.invalidCertificates` when the CA PEM cannot be used; nothing changes then.
+    public func apply(_ network: NetworkSettings) throws(HTTPTransportError) {
+        guard clients.withLock({ $0.network != network }) else { return }
+        let tls = try Self.tlsConfiguration(network)
+        let servers = Set([network.proxy.https, network.proxy.http].compactMap { $0 })
+        var proxied: [ProxyServer: HTTPClient] = [:]
+        for server in servers { proxied[server] = Self.makeClient(proxy: server, tls: tls) }
+        let fresh = Clients(network: network, direct: Self.makeClient(proxy: nil, tls: tls), proxied: proxied)
+        let old = clients.withLock { clients in
+            defer { clients = fresh }
+            return clients
+        }
+        retired.withLock { $0 += [old.direct] + old.proxied.values }
+    }
+
+    /// The TLS settings for the extra CAs, or `nil` for the defaults (the system's CAs). Verification stays on.
+    static func tlsConfiguration(_ network: NetworkSettings) throws(HTTPTransportError) -> TLSConfiguration? {
+        guard let pem = network.caPEM else { return nil }
+        let certificates: [NIOSSLCertificate]
+        do {
+            certificates = try NIOSSLCertificate.fromPEMBytes(pem)
+        } catch {
+            throw .invalidCertificates(file: network.caFile ?? "ca_file", reason: String(describing: error))
+        }
+        guard !certificates.isEmpty else {
+            throw .invalidCertificates(file: network.caFile ?? "ca_file", reason: "no certificate")
+        }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.additionalTrustRoots = [.certificates(certificates)]
+        return tls
+    }
+
+    private static func makeClient(proxy: ProxyServer?, tls: TLSConfiguration?) -> HTTPClient {
         var configuration = HTTPClient.Configuration()
         configuration.redirectConfiguration = .disallow
         configuration.decompression = .enabled(limit: .ratio(50))
@@ -109,13 +172,30 @@ public final class AsyncHTTPTransport: HTTPTransport {
         // connection should fail the attempt now rather than be retried until the deadline.
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.httpVersion = .automatic
-        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        self.maxResponseBytes = maxResponseBytes
+        configuration.tlsConfiguration = tls
+        if let proxy {
+            let authorization = proxy.credentials.map {
+                HTTPClient.Authorization.basic(username: $0.username, password: $0.password)
+            }
+            configuration.proxy = .server(host: proxy.host, port: proxy.port, authorization: authorization)
+        }
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    /// Closes the connection pool. Call once, before the process exits.
+    /// The client for one request: through its proxy, or direct.
+    private func client(for url: String) -> HTTPClient {
+        clients.withLock { clients in
+            guard !clients.network.proxy.isEmpty, let server = clients.network.proxy.proxy(for: url) else {
+                return clients.direct
+            }
+            return clients.proxied[server] ?? clients.direct
+        }
+    }
+
+    /// Closes the connection pools. Call once, before the process exits.
     public func shutdown() async {
-        try? await client.shutdown()
+        let all = clients.withLock { [$0.direct] + $0.proxied.values } + retired.withLock { $0 }
+        for client in all { try? await client.shutdown() }
     }
 
     public func send(_ request: HTTPRequestSpec) async throws(HTTPTransportError) -> HTTPResponseSpec {
@@ -130,7 +210,7 @@ public final class AsyncHTTPTransport: HTTPTransport {
         }
         let timeout = TimeAmount.milliseconds(Int64((request.timeout * 1000).rounded(.up)))
         let deadline = NIODeadline.now() + timeout
-        let (client, limit, prepared) = (self.client, maxResponseBytes, outgoing)
+        let (client, limit, prepared) = (client(for: request.url), maxResponseBytes, outgoing)
         do {
             // AsyncHTTPClient's deadline ends with the response head; the body of a peer that sends its
             // head and then nothing would be read forever. One deadline covers connect, head and body
@@ -178,6 +258,11 @@ public final class AsyncHTTPTransport: HTTPTransport {
             }
         }
         if let error = error as? IOError { return error.description }
+        if let error = error as? NIOSSLError {
+            // Certificate problems name the failed check, never a request's URL (docs/CONFIGURATION.md,
+            // "Proxies and private CAs": behind a TLS-inspecting proxy, set `ca_file`).
+            return "TLS: \(error)"
+        }
         if let error = error as? ChannelError { return String(describing: error) }
         return String(describing: type(of: error))
     }

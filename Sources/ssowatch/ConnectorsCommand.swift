@@ -45,7 +45,7 @@ struct AccountOptions: ParsableArguments {
     }
 
     /// Resolves the account to an id and an API client (docs/COMMANDS.md).
-    func makeClient(transport: any HTTPTransport) throws -> (accountID: String, client: CloudflareClient) {
+    func makeClient(transport: AsyncHTTPTransport) throws -> (accountID: String, client: CloudflareClient) {
         let environment = ProcessInfo.processInfo.environment
         if let name = account {
             let configuration = try config.load()
@@ -53,6 +53,7 @@ struct AccountOptions: ParsableArguments {
                 let known = configuration.accounts.map(\.name).joined(separator: ", ")
                 throw usageError("no [account \"\(name)\"] in \(configuration.path) (accounts: \(known))")
             }
+            try transport.useNetwork(of: configuration)
             let client = CloudflareClient(
                 baseURL: configuration.daemon.apiBaseURL, token: account.token, transport: transport,
                 timeout: configuration.daemon.requestTimeout)
@@ -88,6 +89,7 @@ struct AccountOptions: ParsableArguments {
             }
             token = daemonToken
         }
+        try transport.useNetwork(of: configuration)
         let base = configuration?.daemon.apiBaseURL ?? DaemonConfig.defaults(environment: environment).apiBaseURL
         let timeout = configuration?.daemon.requestTimeout ?? 30
         return (id, CloudflareClient(baseURL: base, token: token, transport: transport, timeout: timeout))

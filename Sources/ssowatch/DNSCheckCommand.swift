@@ -31,6 +31,12 @@ struct DNSCheckCommand: AsyncParsableCommand {
                 "no account named \(ConfigBuilder.printable(account)) in \(configuration.path) (accounts: \(names))")
         }
         let transport = AsyncHTTPTransport()
+        do {
+            try transport.useNetwork(of: configuration)
+        } catch {
+            await transport.shutdown()
+            throw error
+        }
         let outcome = await DNSCheckRun.run(
             configuration: configuration, accountName: account, targets: targets, transport: transport,
             checker: RecordChecker(config: configuration.daemon.dns))

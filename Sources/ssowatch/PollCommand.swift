@@ -20,6 +20,12 @@ struct PollCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration = try config.load()
         let transport = AsyncHTTPTransport()
+        do {
+            try transport.useNetwork(of: configuration)
+        } catch {
+            await transport.shutdown()
+            throw error
+        }
         let results = await PollOnce.run(configuration: configuration, transport: transport)
         await transport.shutdown()
         if json {

@@ -21,7 +21,18 @@ struct RunCommand: AsyncParsableCommand {
             daemon = try Daemon(
                 dependencies: DaemonDependencies(
                     transport: transport, logger: Logger(label: "ssowatch"),
-                    loadConfiguration: { try ConfigLoader().load(path: path) }))
+                    loadConfiguration: {
+                        // Proxies and CAs apply at start and at every reload (docs/CONFIGURATION.md,
+                        // "Reloading"); a CA file that cannot be used fails the load like any other error.
+                        let configuration = try ConfigLoader().load(path: path)
+                        do {
+                            try transport.apply(configuration.daemon.network)
+                        } catch {
+                            // ca_file passed the loader's PEM check but the TLS library refused it.
+                            throw ConfigError(path: configuration.path, line: 1, message: "\(error)")
+                        }
+                        return configuration
+                    }))
         } catch {
             printError("ssowatch: \(error)")
             await transport.shutdown()

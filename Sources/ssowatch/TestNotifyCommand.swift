@@ -28,6 +28,12 @@ struct TestNotifyCommand: AsyncParsableCommand {
         }
         guard !targets.isEmpty else { throw usageError("no [webhook] sections in \(configuration.path)") }
         let transport = AsyncHTTPTransport()
+        do {
+            try transport.useNetwork(of: configuration)
+        } catch {
+            await transport.shutdown()
+            throw error
+        }
         var failed = false
         for target in targets {
             let result = await TestNotification.send(to: target, transport: transport)
