@@ -182,13 +182,15 @@ public final class AsyncHTTPTransport: HTTPTransport {
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
-    /// The client for one request: through its proxy, or direct.
-    private func client(for url: String) -> HTTPClient {
+    /// The client for one request, and its proxy (`nil`: direct).
+    private func client(for url: String) -> (HTTPClient, ProxyServer?) {
         clients.withLock { clients in
-            guard !clients.network.proxy.isEmpty, let server = clients.network.proxy.proxy(for: url) else {
-                return clients.direct
+            guard !clients.network.proxy.isEmpty, let server = clients.network.proxy.proxy(for: url),
+                let client = clients.proxied[server]
+            else {
+                return (clients.direct, nil)
             }
-            return clients.proxied[server] ?? clients.direct
+            return (client, server)
         }
     }
 
@@ -210,7 +212,8 @@ public final class AsyncHTTPTransport: HTTPTransport {
         }
         let timeout = TimeAmount.milliseconds(Int64((request.timeout * 1000).rounded(.up)))
         let deadline = NIODeadline.now() + timeout
-        let (client, limit, prepared) = (client(for: request.url), maxResponseBytes, outgoing)
+        let (client, proxy) = client(for: request.url)
+        let (limit, prepared) = (maxResponseBytes, outgoing)
         do {
             // AsyncHTTPClient's deadline ends with the response head; the body of a peer that sends its
             // head and then nothing would be read forever. One deadline covers connect, head and body
@@ -232,39 +235,14 @@ public final class AsyncHTTPTransport: HTTPTransport {
             if [.invalidURL, .emptyHost, .emptyScheme, .missingSocketPath].contains(error) {
                 throw .invalidURL
             }
-            throw .connection(host: host, reason: Self.reason(error))
+            throw .connection(host: host, reason: Self.reason(error, proxy: proxy))
         } catch is NIOTooManyBytesError {
             throw .responseTooLarge(host: host, limit: maxResponseBytes)
         } catch is CancellationError {
             throw .connection(host: host, reason: "cancelled")
         } catch {
-            throw .connection(host: host, reason: Self.reason(error))
+            throw .connection(host: host, reason: Self.reason(error, proxy: proxy))
         }
-    }
-
-    /// A one-line reason that cannot contain the request URL (errors from the stack name the
-    /// peer address at most) nor a header: AsyncHTTPClient's `invalidHeaderFieldValues` quotes the values
-    /// it refused, which can be `Bearer` and the whole API token.
-    static func reason(_ error: any Error) -> String {
-        if let error = error as? HTTPClientError {
-            // Compared by their short descriptions, which carry no associated values.
-            switch error.shortDescription {
-            case HTTPClientError.invalidHeaderFieldValues([]).shortDescription:
-                return "a request header value is not valid in HTTP (it holds a control character; not shown)"
-            case HTTPClientError.invalidHeaderFieldNames([]).shortDescription:
-                return "a request header name is not valid in HTTP (not shown)"
-            default:
-                return String(describing: error).replacingOccurrences(of: "HTTPClientError.", with: "")
-            }
-        }
-        if let error = error as? IOError { return error.description }
-        if let error = error as? NIOSSLError {
-            // Certificate problems name the failed check, never a request's URL (docs/CONFIGURATION.md,
-            // "Proxies and private CAs": behind a TLS-inspecting proxy, set `ca_file`).
-            return "TLS: \(error)"
-        }
-        if let error = error as? ChannelError { return String(describing: error) }
-        return String(describing: type(of: error))
     }
 }
 

@@ -71,6 +71,19 @@ import Testing
                     #expect(proxy.requests.map(\.target) == ["127.0.0.1:\(receiver.port)"])
                     #expect(proxy.requests.first?.authorization == "Basic \(credentials)")
 
+                    let wrong = try ConfigFile(apiBaseURL: "http://127.0.0.1:9/client/v4")
+                        .daemon("proxy", "http://\(Self.proxyUser):wrong-\(Self.proxyPassword)@127.0.0.1:\(proxy.port)")
+                        .account(TestAccount.prod.name, id: TestAccount.prod.id, token: TestAccount.prod.token)
+                        .webhook("chat", type: "slack", url: receiver.url(path: "/services/T0/B0/x"))
+                        .write(to: directory, name: "wrong.ini")
+                    let refused = try await runSSOWatch(["test-notify", "--config", wrong])
+                    #expect(refused.status == 69, "\(refused)")
+                    #expect(refused.stdout.contains("HTTP 407"), "\(refused)")
+                    #expect(
+                        refused.stdout.contains("(through proxy http://127.0.0.1:\(proxy.port) (with credentials))"),
+                        "\(refused)")
+                    #expect(receiver.receivedCount == 1)
+
                     let checked = try await runSSOWatch(["check-config", "--config", path], environment: dead)
                     #expect(checked.status == 0, "\(checked)")
                     #expect(
@@ -78,10 +91,32 @@ import Testing
                             "https via http://127.0.0.1:\(proxy.port) (with credentials), http via "
                                 + "http://127.0.0.1:\(proxy.port) (with credentials) (from [daemon] proxy)"),
                         "\(checked)")
-                    for output in [sent.stdout, sent.stderr, checked.stdout, checked.stderr] {
+                    for output in [
+                        sent.stdout, sent.stderr, checked.stdout, checked.stderr, refused.stdout, refused.stderr,
+                    ] {
                         #expect(!output.contains(Self.proxyPassword), "\(output)")
                     }
                 }
+            }
+        }
+    }
+
+    @Test func anUnreachableProxyIsNamedWithoutItsCredentials() async throws {
+        try await withReceiver { receiver in
+            try await withTemporaryDirectory(prefix: "ssowatch-proxy") { directory in
+                let path = try ConfigFile(apiBaseURL: "http://127.0.0.1:9/client/v4")
+                    .account(TestAccount.prod.name, id: TestAccount.prod.id, token: TestAccount.prod.token)
+                    .webhook("chat", type: "slack", url: receiver.url(path: "/services/T0/B0/x"))
+                    .write(to: directory)
+                let result = try await runSSOWatch(
+                    ["test-notify", "--config", path], environment: ["http_proxy": "http://ops:hunter2@127.0.0.1:9"])
+                #expect(result.status == 69, "\(result)")
+                #expect(
+                    result.stdout.contains(
+                        "cannot connect to 127.0.0.1:9 (through proxy http://127.0.0.1:9 (with credentials))"),
+                    "\(result)")
+                #expect(!result.stdout.contains("hunter2") && !result.stderr.contains("hunter2"))
+                #expect(receiver.receivedCount == 0)
             }
         }
     }
@@ -100,7 +135,9 @@ import Testing
                     let refused = try await runSSOWatch(
                         ["test-notify", "--config", untrusted], environment: environment)
                     #expect(refused.status == 69, "\(refused)")
-                    #expect(refused.stdout.contains("TLS"), "\(refused)")
+                    #expect(refused.stdout.contains("TLS: the server's certificate is not trusted"), "\(refused)")
+                    #expect(refused.stdout.contains("give its CA in ca_file"), "\(refused)")
+                    #expect(refused.stdout.contains("(through proxy \(proxy.url))"), "\(refused)")
                     #expect(server.count == 0)
 
                     let accepted = try await runSSOWatch(
