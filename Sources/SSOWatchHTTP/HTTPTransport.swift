@@ -184,14 +184,12 @@ public final class AsyncHTTPTransport: HTTPTransport {
 
     /// The client for one request, and its proxy (`nil`: direct).
     private func client(for url: String) -> (HTTPClient, ProxyServer?) {
-        clients.withLock { clients in
-            guard !clients.network.proxy.isEmpty, let server = clients.network.proxy.proxy(for: url),
-                let client = clients.proxied[server]
-            else {
-                return (clients.direct, nil)
-            }
-            return (client, server)
+        // The URL is parsed outside the lock, and only when some proxy is set.
+        let (settings, direct, proxied) = clients.withLock { ($0.network.proxy, $0.direct, $0.proxied) }
+        guard !settings.isEmpty, let server = settings.proxy(for: url), let client = proxied[server] else {
+            return (direct, nil)
         }
+        return (client, server)
     }
 
     /// Closes the connection pools. Call once, before the process exits.
