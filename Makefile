@@ -8,7 +8,7 @@ UNIT_DIR     ?= /etc/systemd/system
 SWIFT_FLAGS  ?= -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release deps demo test test-unit test-integration format lint install uninstall bench bench-large bench-drain bench-deps clean
+.PHONY: all build release deps demo test test-unit test-integration format lint install uninstall bench bench-large bench-drain bench-dns bench-deps clean
 
 all: build
 
@@ -72,6 +72,13 @@ bench-drain: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS) --product ssowatch
 	python3 bench/drain_bench.py --binary "$$($(SWIFT) build -c release --show-bin-path)/ssowatch" \
 		--results-file bench/results/drain-after.json
+
+# Check 1,000 pending connectors' TXT records with `ssowatch dns-check` against the simulator's DNS (half the
+# records published): wall time, CPU, peak sockets and RSS, median of 3 (bench/dns_bench.py). Writes
+# bench/results/dns.json and rewrites BENCHMARKS.md.
+bench-dns: deps
+	$(SWIFT) build -c release $(SWIFT_FLAGS) --product ssowatch
+	python3 bench/dns_bench.py --binary "$$($(SWIFT) build -c release --show-bin-path)/ssowatch"
 
 # python3 with venv (Debian splits it into python3-venv).
 bench-deps:

@@ -17,7 +17,7 @@ import Synchronization
 /// | `POST /__sim/flip` `{"account": ID, "connector": ID, "status": S}` | `{"flip": N, "flipped_at": T}` (404 for an unknown connector) |
 /// | `GET /__sim/flips` | `{"flips": [{"flip", "account", "connector", "status", "flipped_at", "served_at"}]}` |
 /// | `GET /__sim/received?after=SEQ` | `{"received": [{"sequence", "received_at", "type", "connector", "status", "event_id"}]}` |
-/// | `GET /__sim/stats` | `{"list_requests": N, "requests": N, "received": N}` |
+/// | `GET /__sim/stats` | `{"list_requests": N, "requests": N, "received": N}`, and `"dns_queries": N` with a `DNSSimulator` |
 /// | `POST /__sim/reset` | forgets the flips and the receiver's recorded requests |
 ///
 /// Times are Unix seconds (fractional) from the simulator's clock. `served_at` is when the simulator
@@ -51,13 +51,15 @@ public final class SimulatorControl: Sendable {
 
     private let simulator: CloudflareSimulator
     private let receiver: WebhookReceiver
+    private let dns: DNSSimulator?
     private let state = Mutex(State())
 
-    /// Creates a control for `simulator` whose notifications go to `receiver`; nothing is routed until
-    /// `install()`.
-    public init(simulator: CloudflareSimulator, receiver: WebhookReceiver) {
+    /// Creates a control for `simulator` whose notifications go to `receiver` (and whose stats count the
+    /// queries `dns` received, when given); nothing is routed until `install()`.
+    public init(simulator: CloudflareSimulator, receiver: WebhookReceiver, dns: DNSSimulator? = nil) {
         self.simulator = simulator
         self.receiver = receiver
+        self.dns = dns
     }
 
     /// Routes `/__sim/` requests on the simulator to this control and starts watching list responses.
@@ -167,10 +169,11 @@ public final class SimulatorControl: Sendable {
 
     private func stats() -> ServerResponse {
         let lists = state.withLock { $0.listRequests }
+        let dnsQueries = dns.map { ",\"dns_queries\":\($0.queryCount)" } ?? ""
         return Self.reply(
             200,
             "{\"list_requests\":\(lists),\"requests\":\(simulator.requestCount),"
-                + "\"received\":\(receiver.receivedCount)}")
+                + "\"received\":\(receiver.receivedCount)\(dnsQueries)}")
     }
 
     private func reset() -> ServerResponse {

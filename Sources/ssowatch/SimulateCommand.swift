@@ -10,7 +10,8 @@ import SSOWatchSimulator
 import SSOWatchState
 
 /// `ssowatch simulate`: the simulated Cloudflare API and webhook receiver as a process of their own, for
-/// the benchmark (`bench/run_bench.py`), which points both pollers at it. Hidden from `--help`.
+/// the benchmarks (`bench/run_bench.py`, `bench/dns_bench.py`), which point ssowatch at it; with
+/// `--dns-zone`, also the simulated DNS of the connectors' domains. Hidden from `--help`.
 struct SimulateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate",
@@ -33,6 +34,17 @@ struct SimulateCommand: AsyncParsableCommand {
     var infoFile: String?
     @Option(name: .customLong("max-seconds"), help: "Stop by itself after this long, whatever happens.")
     var maxSeconds = 3600
+    @Option(
+        name: .customLong("dns-zone"),
+        help: ArgumentHelp(
+            "Also serve DNS for this zone, which then holds the connectors' domains (aN-cM.ZONE).",
+            discussion: "Nameservers ns1/ns2.ZONE on 127.0.0.2 and 127.0.0.3 and a resolver on 127.0.0.1, all on "
+                + "one free port (dns_port on the ready line)."))
+    var dnsZone: String?
+    @Option(
+        name: .customLong("dns-present-every"),
+        help: "With --dns-zone: publish the TXT record of every Nth connector, the others missing (1: all, 0: none).")
+    var dnsPresentEvery: Int?
 
     func validate() throws {
         guard (1...100_000).contains(accounts) else { throw ValidationError("--accounts must be 1 to 100000") }
@@ -43,16 +55,25 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         guard (1...16).contains(threads) else { throw ValidationError("--threads must be 1 to 16") }
         guard maxSeconds >= 1 else { throw ValidationError("--max-seconds must be at least 1") }
+        if let dnsZone {
+            guard ScenarioZone(apex: dnsZone, presentEvery: dnsPresentEvery ?? 2) != nil else {
+                throw ValidationError("--dns-zone must be a domain name and --dns-present-every at least 0")
+            }
+        } else if dnsPresentEvery != nil {
+            throw ValidationError("--dns-present-every needs --dns-zone")
+        }
     }
 
     func run() async throws {
         let simulator = CloudflareSimulator(threads: threads)
         let receiver = WebhookReceiver()
+        let zone = dnsZone.flatMap { ScenarioZone(apex: $0, presentEvery: dnsPresentEvery ?? 2) }
         let seeded = SimulatorScenario(
             accounts: accounts, connectorsPerAccount: connectors, accountsPerToken: accountsPerToken,
-            statuses: statuses.split(separator: ",").map { String($0) }
+            statuses: statuses.split(separator: ",").map { String($0) }, domainSuffix: zone?.apex ?? "example.com"
         ).seed(simulator)
-        SimulatorControl(simulator: simulator, receiver: receiver).install()
+        let dns = zone == nil ? nil : try await DNSSimulator.start()
+        SimulatorControl(simulator: simulator, receiver: receiver, dns: dns).install()
         try await simulator.start(port: port)
         try await receiver.start(port: receiverPort)
 
@@ -62,6 +83,16 @@ struct SimulateCommand: AsyncParsableCommand {
             "control_url": "http://127.0.0.1:\(simulator.port)\(SimulatorControl.pathPrefix)",
             "pid": Int(getpid()),
         ]
+        if let zone, let dns {
+            let present = zone.publish(seeded, of: simulator, on: dns)
+            ready["dns_zone"] = zone.apex
+            ready["dns_port"] = dns.port
+            ready["dns_resolver"] = "\(dns.resolver)"
+            ready["dns_nameservers"] = dns.nameserverAddresses
+            ready["dns_present_every"] = zone.presentEvery
+            ready["dns_records_present"] = present
+            ready["dns_records_missing"] = accounts * connectors - present
+        }
         let accountList: [[String: Any]] = seeded.map {
             ["id": $0.id, "token": $0.token, "connectors": $0.connectorIDs]
         }
@@ -79,6 +110,7 @@ struct SimulateCommand: AsyncParsableCommand {
         await Self.waitForStop(maxSeconds: maxSeconds)
         try? await simulator.stop()
         try? await receiver.stop()
+        await dns?.shutdown()
     }
 
     /// Returns on SIGTERM or SIGINT, or after `maxSeconds`, so a forgotten simulator cannot outlive a run.

@@ -146,6 +146,11 @@ public final class DNSSimulator: Sendable {
         store.state.withLock { $0.log }
     }
 
+    /// How many queries were received so far (cheaper than `queries.count`).
+    public var queryCount: Int {
+        store.state.withLock { $0.log.count }
+    }
+
     /// Closes every socket, including TCP connections left stalled.
     public func shutdown() async {
         await servers.shutdown()
