@@ -123,18 +123,8 @@ public struct WebhookConfig: Sendable, Hashable {
     public var host: String { URLComponents(string: url.value)?.host ?? "(invalid URL)" }
 }
 
-/// A problem worth telling the operator that does not stop the daemon.
-public struct ConfigWarning: Sendable, Hashable, CustomStringConvertible {
-    public var path: String
-    public var line: Int
-    public var message: String
-    public init(path: String, line: Int, message: String) {
-        self.path = path
-        self.line = line
-        self.message = message
-    }
-    public var description: String { "\(path):\(line): warning: \(message)" }
-}
+/// A problem worth telling the operator that does not stop the daemon: `PATH:LINE: warning: message`.
+public typealias ConfigWarning = ConfigMessage<ConfigMessageKind.Warning>
 
 /// The whole validated configuration.
 public struct Configuration: Sendable, Hashable {
@@ -152,14 +142,38 @@ public struct Configuration: Sendable, Hashable {
 }
 
 /// A configuration error: `PATH:LINE: message`. Exit status 78.
-public struct ConfigError: Error, Sendable, Hashable, CustomStringConvertible {
+public typealias ConfigError = ConfigMessage<ConfigMessageKind.Error>
+
+/// What the configuration says about a place in its file: an error or a warning.
+public struct ConfigMessage<Kind: ConfigMessageKind.Kind>: Error, Sendable, Hashable, CustomStringConvertible {
     public var path: String
     public var line: Int
     public var message: String
+
+    /// A message about line `line` of `path`.
     public init(path: String, line: Int, message: String) {
         self.path = path
         self.line = line
         self.message = message
     }
-    public var description: String { "\(path):\(line): \(message)" }
+
+    public var description: String { "\(path):\(line): \(Kind.prefix)\(message)" }
+}
+
+/// The kinds of `ConfigMessage`.
+public enum ConfigMessageKind {
+    /// What a kind adds before the message.
+    public protocol Kind: Sendable, Hashable {
+        static var prefix: String { get }
+    }
+
+    /// Stops the daemon from starting (exit 78).
+    public enum Error: Kind {
+        public static let prefix = ""
+    }
+
+    /// Logged; the daemon runs.
+    public enum Warning: Kind {
+        public static let prefix = "warning: "
+    }
 }

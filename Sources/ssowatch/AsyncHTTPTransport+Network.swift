@@ -21,4 +21,17 @@ extension AsyncHTTPTransport {
             throw ExitCode(ExitStatus.config)
         }
     }
+
+    /// A transport with the configuration's proxies and CAs; on a problem it is shut down and the process
+    /// ends with status 78.
+    static func forCommand(_ configuration: Configuration) async throws -> AsyncHTTPTransport {
+        let transport = AsyncHTTPTransport()
+        do {
+            try transport.useNetwork(of: configuration)
+        } catch {
+            await transport.shutdown()
+            throw error
+        }
+        return transport
+    }
 }

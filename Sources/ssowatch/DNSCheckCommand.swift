@@ -30,13 +30,7 @@ struct DNSCheckCommand: AsyncParsableCommand {
             throw usageError(
                 "no account named \(ConfigBuilder.printable(account)) in \(configuration.path) (accounts: \(names))")
         }
-        let transport = AsyncHTTPTransport()
-        do {
-            try transport.useNetwork(of: configuration)
-        } catch {
-            await transport.shutdown()
-            throw error
-        }
+        let transport = try await AsyncHTTPTransport.forCommand(configuration)
         let outcome = await DNSCheckRun.run(
             configuration: configuration, accountName: account, targets: targets, transport: transport,
             checker: RecordChecker(config: configuration.daemon.dns))

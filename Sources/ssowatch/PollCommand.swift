@@ -19,13 +19,7 @@ struct PollCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration = try config.load()
-        let transport = AsyncHTTPTransport()
-        do {
-            try transport.useNetwork(of: configuration)
-        } catch {
-            await transport.shutdown()
-            throw error
-        }
+        let transport = try await AsyncHTTPTransport.forCommand(configuration)
         let results = await PollOnce.run(configuration: configuration, transport: transport)
         await transport.shutdown()
         if json {

@@ -27,13 +27,7 @@ struct TestNotifyCommand: AsyncParsableCommand {
             targets = [one]
         }
         guard !targets.isEmpty else { throw usageError("no [webhook] sections in \(configuration.path)") }
-        let transport = AsyncHTTPTransport()
-        do {
-            try transport.useNetwork(of: configuration)
-        } catch {
-            await transport.shutdown()
-            throw error
-        }
+        let transport = try await AsyncHTTPTransport.forCommand(configuration)
         var failed = false
         for target in targets {
             let result = await TestNotification.send(to: target, transport: transport)
