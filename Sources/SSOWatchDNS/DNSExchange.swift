@@ -45,16 +45,23 @@ enum DNSUDPExchange {
                 }
             }
             .bind(host: bindHost, port: 0)
-            .whenComplete { result in
-                switch result {
-                case .failure(let error):
-                    promise.fail(error)
-                case .success(let channel):
-                    promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-                    let envelope = AddressedEnvelope(remoteAddress: matcher.server, data: ByteBuffer(bytes: query))
-                    channel.writeAndFlush(envelope).whenFailure { promise.fail($0) }
-                }
+            .sendQuery(AddressedEnvelope(remoteAddress: matcher.server, data: ByteBuffer(bytes: query)), for: promise)
+    }
+}
+
+extension EventLoopFuture where Value == any Channel {
+    /// Once the channel is up, writes `query` on it; the channel closes when `promise` completes, and a
+    /// channel that cannot be opened or written fails it.
+    fileprivate func sendQuery<Query: Sendable>(_ query: Query, for promise: EventLoopPromise<DNSMessage>) {
+        whenComplete { result in
+            switch result {
+            case .failure(let error):
+                promise.fail(error)
+            case .success(let channel):
+                promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
+                channel.writeAndFlush(query).whenFailure { promise.fail($0) }
             }
+        }
     }
 }
 
@@ -107,15 +114,7 @@ enum DNSTCPExchange {
                 }
             }
             .connect(to: matcher.server)
-            .whenComplete { result in
-                switch result {
-                case .failure(let error):
-                    promise.fail(error)
-                case .success(let channel):
-                    promise.futureResult.whenComplete { _ in channel.close(promise: nil) }
-                    channel.writeAndFlush(frame).whenFailure { promise.fail($0) }
-                }
-            }
+            .sendQuery(frame, for: promise)
     }
 }
 
