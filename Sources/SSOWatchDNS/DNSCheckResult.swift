@@ -23,13 +23,19 @@ public struct DNSCheckResult: Hashable, Sendable {
     /// When the check ran.
     public var checked: Date { record.checked }
 
-    /// Creates a result.
+    /// The longest `detail` kept, in characters. A near miss quotes what the nameservers hold, and a zone
+    /// may hold many long TXT records: the detail travels in every message, the state file and
+    /// `status`, so it is cut here, once, with `…`.
+    public static let detailLimit = 1000
+
+    /// Creates a result; a `detail` over ``detailLimit`` characters is shortened.
     public init(
         result: Result, detail: String, nameservers: [String], agreeing: Int, mistakes: [DNSNearMiss.Mistake] = [],
         checked: Date
     ) {
+        let shown = detail.count > Self.detailLimit ? String(detail.prefix(Self.detailLimit - 1)) + "…" : detail
         record = DNSRecordCheck(
-            result: result, detail: detail, nameservers: nameservers, agreeing: agreeing, checked: checked)
+            result: result, detail: shown, nameservers: nameservers, agreeing: agreeing, checked: checked)
         self.mistakes = mistakes
     }
 }

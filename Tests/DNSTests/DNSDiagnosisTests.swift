@@ -28,6 +28,15 @@ import Testing
         #expect(result.detail == "TXT record \(Self.expected) found on ns1.example.net, ns2.example.net.")
     }
 
+    @Test func aNearMissQuotingLongRecordsIsCutToTheLimit() {
+        // Forty nameservers, each quoted with its `cloudflared_` value: several thousand characters.
+        let typo = "cloudflared_dashboard_sso=\(Self.code)"
+        let result = diagnose((1...40).map { ("ns\($0).example.net", .answered(txtValues: [typo])) })
+        #expect(result.result == .nearMiss)
+        #expect(result.detail.count == DNSCheckResult.detailLimit && result.detail.hasSuffix("…"))
+        #expect(result.detail.hasPrefix("Mistyped TXT record:"))
+    }
+
     @Test func partialWhileSomeLackIt() {
         let result = diagnose([
             ("ns1.example.net", .answered(txtValues: [Self.expected])),
