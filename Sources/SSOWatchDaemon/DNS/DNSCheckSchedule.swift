@@ -20,8 +20,17 @@ struct DNSCheckSchedule: Sendable, Equatable {
     /// descriptor limit whatever the number of connectors.
     static let concurrency = 16
 
+    /// When each watched connector is next due, by account then connector: a poll updates its own
+    /// account without walking every other account's connectors.
+    private var dueByAccount: [String: [String: Date]] = [:]
     /// When each watched connector is next due.
-    private(set) var due: [Key: Date] = [:]
+    var due: [Key: Date] {
+        var all: [Key: Date] = [:]
+        for (account, connectors) in dueByAccount {
+            for (connector, date) in connectors { all[Key(account: account, connector: connector)] = date }
+        }
+        return all
+    }
     /// The checks running, with their request ids: an answer with another id is stale.
     private(set) var running: [Key: Int] = [:]
 
@@ -30,25 +39,26 @@ struct DNSCheckSchedule: Sendable, Equatable {
     /// and changed ones are due now; the others keep their time; connectors not in `watched` are
     /// forgotten (a check of one still running is then stale).
     mutating func update(account: String, watched: [String: Bool], now: Date) {
-        for key in due.keys where key.account == account && watched[key.connector] == nil {
-            due[key] = nil
-            running[key] = nil
+        var connectors = dueByAccount[account] ?? [:]
+        for connector in connectors.keys where watched[connector] == nil {
+            connectors[connector] = nil
+            running[Key(account: account, connector: connector)] = nil
         }
-        for (connector, changed) in watched {
-            let key = Key(account: account, connector: connector)
-            if changed || due[key] == nil { due[key] = now }
+        for (connector, changed) in watched where changed || connectors[connector] == nil {
+            connectors[connector] = now
         }
+        dueByAccount[account] = connectors.isEmpty ? nil : connectors
     }
 
     /// Forgets every connector of accounts not in `accounts` (removed or disabled by a reload).
     mutating func keep(accounts: Set<String>) {
-        due = due.filter { accounts.contains($0.key.account) }
+        dueByAccount = dueByAccount.filter { accounts.contains($0.key) }
         running = running.filter { accounts.contains($0.key.account) }
     }
 
     /// Forgets everything (`dns_check = off`).
     mutating func removeAll() {
-        due.removeAll()
+        dueByAccount.removeAll()
         running.removeAll()
     }
 
@@ -57,10 +67,15 @@ struct DNSCheckSchedule: Sendable, Equatable {
     mutating func start(now: Date, nextID: () -> Int) -> [(key: Key, id: Int)] {
         let room = Self.concurrency - running.count
         guard room > 0 else { return [] }
-        let ready = due.filter { $0.value <= now && running[$0.key] == nil }
-            .sorted { ($0.value, $0.key) < ($1.value, $1.key) }
-            .prefix(room)
-        return ready.map { item in
+        var ready: [(key: Key, value: Date)] = []
+        for (account, connectors) in dueByAccount {
+            for (connector, date) in connectors where date <= now {
+                let key = Key(account: account, connector: connector)
+                if running[key] == nil { ready.append((key, date)) }
+            }
+        }
+        let chosen = ready.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.prefix(room)
+        return chosen.map { item in
             let id = nextID()
             running[item.key] = id
             return (item.key, id)
@@ -72,12 +87,18 @@ struct DNSCheckSchedule: Sendable, Equatable {
     mutating func finish(_ key: Key, id: Int, next: Date) -> Bool {
         guard running[key] == id else { return false }
         running[key] = nil
-        if due[key] != nil { due[key] = next }
+        if dueByAccount[key.account]?[key.connector] != nil { dueByAccount[key.account]?[key.connector] = next }
         return true
     }
 
     /// When the next check not already running falls due, if any is watched; the daemon's timer.
     var nextDue: Date? {
-        due.filter { running[$0.key] == nil }.values.min()
+        var earliest: Date?
+        for (account, connectors) in dueByAccount {
+            for (connector, date) in connectors where earliest.map({ date < $0 }) ?? true {
+                if running[Key(account: account, connector: connector)] == nil { earliest = date }
+            }
+        }
+        return earliest
     }
 }

@@ -100,10 +100,9 @@ extension Daemon {
             "domain": "\(connector.emailDomain ?? "")", "dns.result": "\(check.result.rawValue)",
         ]
         logger.debug("DNS check: \(check.detail)", metadata: metadata)
-        if let account = configuration.accounts.first(where: { $0.accountID == key.account }) {
-            metrics?.update(account: account, state: state.accounts[key.account])
-        }
-        if let announcement, let account = configuration.accounts.first(where: { $0.accountID == key.account }) {
+        let account = accounts[key.account]?.config
+        if let account { metrics?.update(account: account, state: state.accounts[key.account]) }
+        if let announcement, let account {
             let event = ConnectorEvent(
                 kind: announcement == .dnsMissing ? .dnsMissing : .dnsFound, detectedAt: now,
                 accountName: account.name, accountID: account.accountID, connectorID: connector.id,

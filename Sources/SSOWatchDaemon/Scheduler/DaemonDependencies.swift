@@ -18,9 +18,9 @@ public struct DaemonDependencies: Sendable {
     /// Where state lives; made from the configuration's `state_file`.
     public var makeStateStore: @Sendable (Configuration) -> any StateStore
     /// The date and the timers every scheduling decision uses (`SchedulerClock`).
-    public var clock: any SchedulerClock
-    /// The clock's date.
-    public var now: @Sendable () -> Date { { [clock] in clock.now() } }
+    public let clock: any SchedulerClock
+    /// The clock's date (made once here: the scheduler reads it many times per poll).
+    public let now: @Sendable () -> Date
     /// A random number in `0..<1`, for jitter.
     public var random: @Sendable () -> Double
     /// Whether to install SIGHUP/SIGTERM/SIGINT handlers (the demo runs inside another program).
@@ -42,6 +42,7 @@ public struct DaemonDependencies: Sendable {
         self.loadConfiguration = loadConfiguration
         self.makeStateStore = makeStateStore
         self.clock = clock
+        self.now = { [clock] in clock.now() }
         self.random = random
         self.handleSignals = handleSignals
     }
