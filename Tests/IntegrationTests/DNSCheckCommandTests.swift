@@ -116,4 +116,14 @@ import Testing
             #expect(result.stdout.hasPrefix("ok.example.test (prod, pending): present"), "\(result)")
         }
     }
+
+    @Test func anUnknownAccountExits64BeforeAnyRequest() async throws {
+        try await Self.withDNSSetup { setup, dns in
+            let result = try await setup.run(["dns-check", "--account", "nope"])
+            #expect(result.status == 64, "\(result)")
+            #expect(result.stderr.contains("no account named nope"), "\(result)")
+            #expect(result.stderr.contains("accounts: prod, staging"), "\(result)")
+            #expect(setup.simulator.requests.isEmpty && dns.queries.isEmpty)
+        }
+    }
 }
