@@ -53,6 +53,8 @@ final class InProcessDaemon: Sendable {
         let defaults = [
             "poll_interval = 1s", "jitter = 0", "request_timeout = 1s", "log_level = debug",
             "state_file = /unused/state.json", "dns_check = off",
+            // Every account at poll_interval whatever its connectors, unless a test of adaptive polling sets it.
+            "settled_poll_interval = 0",
         ]
         let key = { (line: String) in line.split(separator: "=").first?.trimmingCharacters(in: .whitespaces) }
         let overridden = Set(daemon.compactMap(key))
