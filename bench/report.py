@@ -342,10 +342,15 @@ def _adaptive(results_dir):
         row("API requests, most in any window", "requests_max_per_window", count),
         row("API requests, mean per window", "requests_mean_per_window", lambda v: _fmt(v, 0)),
         row("429 answers", "rate_limited_429", count),
-        row("wall time of the run (scaled), s", "wall_s", lambda v: _fmt(v, 0)),
+        row("wall time of the run (as run, not scaled), s", "wall_s", lambda v: _fmt(v, 0)),
         "",
         f"Notifications missing: fixed {fixed.get('notifications_missing', '?')}, adaptive "
-        f"{adaptive.get('notifications_missing', '?')}. `check-config` on the two configurations:",
+        f"{adaptive.get('notifications_missing', '?')}. With fixed intervals a flip waits for the account's next "
+        "poll, up to the interval plus its 10 % jitter and its turn in the budget's queue; with adaptive polling, "
+        "for the pending account's next poll a minute apart. Adaptive's busiest window is the first cycle, when no "
+        "account is known yet and all are due every `poll_interval`: the budget spaces them (1,150 per 5 minutes) "
+        "until each has been polled once; from then on the settled accounts need a third of the budget. "
+        "`check-config` on the two configurations as run (scaled: 15 s windows):",
         "",
         "```",
         *fixed.get("check_config_budget", []),
