@@ -5,6 +5,7 @@ import Testing
 @testable import SSOWatchConfig
 @testable import SSOWatchDaemon
 @testable import SSOWatchHTTP
+@testable import SSOWatchModel
 @testable import SSOWatchState
 
 /// Adaptive polling (docs/MONITORING.md) on a `ManualClock`, at exact virtual times: an account with a
@@ -101,6 +102,52 @@ import Testing
         try await Rig.with(Self.lines([]), transport: transport, clock: clock) { rig in
             try await VirtualTimeSchedulerTests.run(rig, clock) { polls.count == 6 }
             #expect(polls.gaps() == [600, 60, 600, 600, 600], "awaiting and failed are settled too")
+        }
+    }
+
+    @Test func afterARestartTheStoredConnectorsSetEachAccountsFirstPoll() async throws {
+        let clock = ManualClock()
+        let polls = Polls(clock)
+        let (settledID, newID) = (String(repeating: "b", count: 32), String(repeating: "c", count: 32))
+        func stored(_ id: String, _ name: String, _ status: VerificationStatus) -> AccountState {
+            let connector = ConnectorState(
+                id: Self.connector, emailDomain: "example.com", status: status, rawStatus: status.rawValue,
+                statusSince: clock.now(), lastSeen: clock.now())
+            return AccountState(
+                accountID: id, name: name, baselineDone: true, lastPoll: clock.now(), lastSuccess: clock.now(),
+                connectors: [Self.connector: connector])
+        }
+        // prod had a pending connector, settled only verified ones; the third account was never polled.
+        let state = StateDocument(accounts: [
+            Rig.accountID: stored(Rig.accountID, "prod", .pending), settledID: stored(settledID, "settled", .verified),
+        ])
+        let transport = Self.transport(clock, polls) { account, _ in account == settledID ? "verified" : "pending" }
+        var lines = Self.lines([])
+        for (name, id) in [("settled", settledID), ("new", newID)] {
+            lines += ["[account \"\(name)\"]", "account_id = \(id)", "api_token = \(Rig.token)"]
+        }
+        try await Rig.with(lines, transport: transport, clock: clock, state: state) { rig in
+            try await VirtualTimeSchedulerTests.run(rig, clock) { polls.times(settledID).count == 1 }
+            // Account i of 3 first polls after i/3 of its interval: 1 min for prod and the new one, 10 for settled.
+            #expect(polls.times(Rig.accountID).first == 0)
+            #expect(polls.times(newID).first == 40)
+            #expect(polls.times(settledID) == [200])
+            let paces = rig.inspect { daemon in [Rig.accountID, settledID, newID].map { daemon.accounts[$0]?.pace } }
+            #expect(paces == [.frequent, .settled, .frequent])
+        }
+    }
+
+    @Test func aReloadThatChangesTheSettledIntervalReschedulesASettledAccount() async throws {
+        let clock = ManualClock()
+        let polls = Polls(clock)
+        let transport = Self.transport(clock, polls) { _, _ in "verified" }
+        try await Rig.with(Self.lines([]), transport: transport, clock: clock) { rig in
+            try await rig.tick(clock)
+            try await rig.tick(clock, by: 100)
+            rig.reload(Self.lines(["settled_poll_interval = 20m"]))
+            try await VirtualTimeSchedulerTests.run(rig, clock) { polls.count == 3 }
+            // Restaggered over the new interval (the only account polls at once), then every 20 minutes.
+            #expect(polls.times() == [0, 100, 1300])
         }
     }
 
