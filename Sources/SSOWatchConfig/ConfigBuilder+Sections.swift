@@ -20,6 +20,7 @@ extension ConfigBuilder {
             switch entry.key {
             case "state_file": daemon.stateFile = try absoluteFilePath(entry)
             case "poll_interval": daemon.pollInterval = try pollInterval(entry)
+            case "settled_poll_interval": daemon.settledPollInterval = try settledPollInterval(entry)
             case "jitter": break  // checked below, against the final poll_interval
             case "api_base_url": daemon.apiBaseURL = try apiBaseURL(entry)
             case "request_timeout": daemon.requestTimeout = try duration(entry, in: 1...300)
@@ -53,6 +54,9 @@ extension ConfigBuilder {
                 tokenEntry = entry
             }
         }
+        if let settledEntry = entries["settled_poll_interval"] {
+            try checkSettled(settledEntry, daemon.settledPollInterval, pollInterval: daemon.pollInterval, scope: "")
+        }
         if let jitterEntry = entries["jitter"] {
             daemon.jitter = try jitter(jitterEntry, interval: daemon.pollInterval)
         }
@@ -69,12 +73,13 @@ extension ConfigBuilder {
         accountIDs: inout [String: (name: String, line: Int)]
     ) throws(ConfigError) -> AccountConfig {
         let name = section.name ?? ""
-        _ = try keyedEntries(section, allowed: ConfigSchema.accountKeys)
+        let entries = try keyedEntries(section, allowed: ConfigSchema.accountKeys)
         var accountID: String?
         var token: Secret?
         var tokenEntry: INIEntry?
         var interval = daemon.pollInterval
         var intervalLine: Int?
+        var settled = daemon.settledPollInterval
         var webhooks = webhookNames.sorted { $0.value < $1.value }.map(\.key)
         var enabled = true
         for entry in section.entries {
@@ -98,6 +103,7 @@ extension ConfigBuilder {
             case "poll_interval":
                 interval = try pollInterval(entry)
                 intervalLine = entry.line
+            case "settled_poll_interval": settled = try settledPollInterval(entry)
             case "webhooks": webhooks = try webhookList(entry, known: webhookNames)
             case "enabled": enabled = try bool(entry)
             default:  // the api_token* keys
@@ -124,9 +130,15 @@ extension ConfigBuilder {
                 "jitter \(ValueParsers.formatDuration(spread)) is more than half of this "
                     + "poll_interval; this account's jitter is limited to \(ValueParsers.formatDuration(interval / 2))")
         }
+        // Its own settled_poll_interval must not be shorter than its poll_interval; one inherited from
+        // [daemon] yields to a longer poll_interval of the account's own (docs/CONFIGURATION.md).
+        if let settledEntry = entries["settled_poll_interval"] {
+            try checkSettled(
+                settledEntry, settled, pollInterval: interval, scope: intervalLine == nil ? "the [daemon] " : "this ")
+        }
         return AccountConfig(
             name: name, accountID: accountID, token: token, pollInterval: interval, webhooks: webhooks,
-            enabled: enabled, line: section.line)
+            enabled: enabled, line: section.line, settledPollInterval: settled.resolved(pollInterval: interval))
     }
 
     /// The daemon's token, else `CLOUDFLARE_API_TOKEN` (checked like every other source, its problems

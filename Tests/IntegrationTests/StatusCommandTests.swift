@@ -80,8 +80,8 @@ import Testing
             for account in accounts {
                 #expect(
                     keys(account) == [
-                        "name", "account_id", "enabled", "last_poll", "last_success", "last_error", "overdue",
-                        "connectors",
+                        "name", "account_id", "enabled", "last_poll", "last_success", "last_error", "overdue", "pace",
+                        "interval", "connectors",
                     ])
             }
             let prod = accounts[0]
@@ -94,6 +94,9 @@ import Testing
             #expect(accounts[1]["connectors"] as? Int == 0)
             #expect(accounts[2]["enabled"] as? Bool == false)
             #expect(accounts[2]["last_poll"] is NSNull, "a disabled account is never polled")
+            #expect(accounts[2]["pace"] is NSNull && accounts[2]["interval"] is NSNull, "nor has it a pace")
+            #expect(["frequent", "settled"].contains(prod["pace"] as? String), "\(prod)")
+            #expect((prod["interval"] as? Int ?? 0) > 0, "\(prod)")
 
             let connectors = try #require(object["connectors"] as? [[String: Any]])
             #expect(connectors.count == 2)

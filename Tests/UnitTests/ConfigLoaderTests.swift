@@ -296,7 +296,7 @@ import Testing
 
     @Test func budgetWarningNamesTheAccountsSharingAToken() throws {
         let lines =
-            ["[daemon]", "rate_limit = 10/1m", "poll_interval = 10s"] + account
+            ["[daemon]", "rate_limit = 10/1m", "poll_interval = 10s", "settled_poll_interval = 0"] + account
             + ["[account \"b\"]", "account_id = \(ConfigFixture.otherAccountID)"] + ConfigFixture.webhook()
         let config = try ConfigFixture.parse(lines)
         let budget = config.warnings.filter { $0.message.contains("rate_limit allows") }

@@ -116,6 +116,10 @@ extension Daemon {
             // As with a poll's events: on disk before any delivery starts.
             saveState()
             pumpDeliveries()
+            // The record is right now: Cloudflare may verify a pending connector any moment.
+            if announcement == .dnsFound {
+                pollSoon(accountID: key.account, reason: "dns_found \(connector.emailDomain ?? connector.id)")
+            }
         } else if previous?.result != check.result || previous?.nameservers != check.nameservers {
             // `ssowatch status` shows the result: a new one is written at once, a repeated one with the flush.
             saveState()

@@ -31,6 +31,15 @@ public final class Daemon: @unchecked Sendable {
         /// account was disabled and re-enabled meanwhile, or the poll was declared overdue) and is discarded.
         var poll: RequestInFlight?
         var polling: Bool { poll != nil }
+        /// Which interval the account is on, from its latest successful poll (docs/MONITORING.md).
+        var pace = PollPace.frequent
+        /// When its timer fires, while one is armed.
+        var nextPollAt: Date?
+        /// `pollSoon` asked for a poll soon, not yet started: the next one comes after `PollSchedule.soonDelay`
+        /// and goes first among the accounts waiting for their token's budget.
+        var soon = false
+        /// While waiting for a slot: the order among the waiting accounts (earliest first).
+        var waitDeadline = Date.distantPast
     }
 
     /// A request the daemon waits for, with the timer that declares it overdue.
@@ -58,7 +67,8 @@ public final class Daemon: @unchecked Sendable {
     var state: StateDocument
 
     var accounts: [String: AccountRuntime] = [:]
-    /// Accounts whose poll is due, waiting for a request slot or their token's budget, oldest first.
+    /// Accounts whose poll is due, waiting for a request slot or their token's budget, by `waitDeadline`
+    /// (`Daemon+Adaptive.swift`): the order in which they get the budget.
     var waiting: [String] = []
     /// Every poll request still running and counted against `max_concurrent_requests`, by request id:
     /// also those of accounts a reload removed meanwhile. An overdue poll is removed (and cancelled).

@@ -19,6 +19,11 @@ extension StatusReport {
             if account.enabled == false { parts.append("disabled") }
             let count = account.state?.connectors.count ?? 0
             parts.append("\(count) connector\(count == 1 ? "" : "s")")
+            if let interval = account.interval, let pace = account.pace {
+                parts.append(
+                    "polled every \(ValueParsers.formatDuration(interval)) (\(pace == .settled ? "settled" : "frequent"))"
+                )
+            }
             if let lastPoll = account.state?.lastPoll {
                 parts.append("last poll \(human(lastPoll, now: now))")
             } else {

@@ -36,6 +36,8 @@ public enum StatusReport {
                 ("last_success", time(account.state?.lastSuccess)),
                 ("last_error", account.state?.lastError.map(Value.string) ?? .null),
                 ("overdue", .bool(account.state?.overdue ?? false)),
+                ("pace", account.pace.map { .string($0.rawValue) } ?? .null),
+                ("interval", account.interval.map { .number(Int($0.rounded())) } ?? .null),
                 ("connectors", .number(account.state?.connectors.count ?? 0)),
             ])
         }
@@ -176,6 +178,17 @@ struct StatusReportView {
         /// `nil` when there is no configuration to say.
         var enabled: Bool?
         var state: AccountState?
+        /// `nil` when there is no configuration to say.
+        var config: AccountConfig?
+
+        /// Which interval it is polled at (docs/MONITORING.md); `nil` for a disabled account.
+        var pace: PollPace? { enabled == false ? nil : PollPace.of(state) }
+
+        /// The interval of its pace in seconds; `nil` without a configuration or for a disabled account.
+        var interval: TimeInterval? {
+            guard let config, let pace else { return nil }
+            return pace.interval(for: config)
+        }
     }
 
     struct Webhook {
@@ -195,7 +208,7 @@ struct StatusReportView {
             accounts = configuration.accounts.map { account in
                 Account(
                     name: account.name, accountID: account.accountID, enabled: account.enabled,
-                    state: state.accounts[account.accountID])
+                    state: state.accounts[account.accountID], config: account)
             }
             webhooks = configuration.webhooks.map { webhook in
                 Webhook(
@@ -205,7 +218,7 @@ struct StatusReportView {
         } else {
             accounts = state.accounts.values
                 .sorted { ($0.name, $0.accountID) < ($1.name, $1.accountID) }
-                .map { Account(name: $0.name, accountID: $0.accountID, enabled: nil, state: $0) }
+                .map { Account(name: $0.name, accountID: $0.accountID, enabled: nil, state: $0, config: nil) }
             let names = Set(state.webhooks.keys).union(queued.keys).sorted()
             webhooks = names.map { name in
                 Webhook(name: name, config: nil, delivery: state.webhooks[name], queued: queued[name] ?? 0)

@@ -10,10 +10,14 @@ struct StatusOutput: Sendable {
         var lastSuccess: String?
         var lastError: String?
         var overdue: Bool
+        /// `frequent` or `settled` (adaptive polling); `nil` for a disabled account.
+        var pace: String?
+        /// Seconds between polls at that pace; `nil` without a configuration or for a disabled account.
+        var interval: Int?
         var connectors: Int
 
         enum CodingKeys: String, CodingKey {
-            case name, enabled, connectors, overdue
+            case name, enabled, connectors, overdue, pace, interval
             case accountID = "account_id"
             case lastPoll = "last_poll"
             case lastSuccess = "last_success"
