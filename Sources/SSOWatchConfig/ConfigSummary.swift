@@ -22,11 +22,11 @@ public enum ConfigSummary {
                 account.name, account.accountID, account.enabled ? "yes" : "no",
                 ValueParsers.formatDuration(account.pollInterval),
                 account.webhooks.isEmpty ? "(none)" : account.webhooks.joined(separator: ", "),
-                account.token.source,
+                account.autoBegin.rawValue, account.token.source,
             ]
         }
         return ["Accounts (\(config.accounts.count)):"]
-            + table([["NAME", "ACCOUNT ID", "ENABLED", "INTERVAL", "WEBHOOKS", "TOKEN"]] + rows)
+            + table([["NAME", "ACCOUNT ID", "ENABLED", "INTERVAL", "WEBHOOKS", "AUTO BEGIN", "TOKEN"]] + rows)
     }
 
     static func webhookLines(_ config: Configuration) -> [String] {
@@ -66,6 +66,8 @@ public enum ConfigSummary {
             ],
             ["max concurrent requests", String(daemon.maxConcurrentRequests)],
             ["default API token", daemon.apiToken?.source ?? "none"],
+            ["auto begin verification", daemon.autoBegin.rawValue],
+            ["default write token", daemon.apiWriteToken?.source ?? "none"],
             ["notify on first seen", daemon.notifyOnFirstSeen ? "yes" : "no"],
             ["stuck after", daemon.stuckAfter.map(ValueParsers.formatDuration) ?? "off"],
             ["delivery max age", ValueParsers.formatDuration(daemon.deliveryMaxAge)],
