@@ -135,6 +135,9 @@ public struct ConnectorState: Sendable, Equatable {
     public var dns: DNSRecordCheck?
     /// What the DNS check has announced in the current episode; `nil` before the first check.
     public var dnsEpisode: DNSEpisode?
+    /// What `auto_begin_verification` did and may still do (docs/STATE.md); `nil` before the first DNS check
+    /// and in files written before it existed.
+    public var autoBegin: AutoBeginRecord?
 
     /// How many transitions `history` keeps.
     public static let historyLimit = 20
@@ -144,7 +147,7 @@ public struct ConnectorState: Sendable, Equatable {
         id: String, emailDomain: String? = nil, enabled: Bool? = nil, status: VerificationStatus? = nil,
         rawStatus: String? = nil, statusSince: Date, lastSeen: Date, missingCount: Int = 0,
         stuckNotified: Bool = false, verificationCode: String? = nil, history: [TransitionRecord] = [],
-        dns: DNSRecordCheck? = nil, dnsEpisode: DNSEpisode? = nil
+        dns: DNSRecordCheck? = nil, dnsEpisode: DNSEpisode? = nil, autoBegin: AutoBeginRecord? = nil
     ) {
         self.id = id
         self.emailDomain = emailDomain
@@ -159,6 +162,7 @@ public struct ConnectorState: Sendable, Equatable {
         self.history = history
         self.dns = dns
         self.dnsEpisode = dnsEpisode
+        self.autoBegin = autoBegin
     }
 
     /// The status as shown to people: the latest raw status, or `unknown` when missing.
