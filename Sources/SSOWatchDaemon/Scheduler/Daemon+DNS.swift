@@ -100,6 +100,7 @@ extension Daemon {
             "domain": "\(connector.emailDomain ?? "")", "dns.result": "\(check.result.rawValue)",
         ]
         logger.debug("DNS check: \(check.detail)", metadata: metadata)
+        autoBeginAfterCheck(key, check)
         let account = accounts[key.account]?.config
         if let account { metrics?.update(account: account, state: state.accounts[key.account]) }
         if let announcement, let account {
