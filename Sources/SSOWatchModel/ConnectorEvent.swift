@@ -51,13 +51,16 @@ public struct ConnectorEvent: Sendable, Equatable, Hashable {
     public var dns: DNSRecordCheck?
     /// What ssowatch did about the connector's verification; only `verification_started` has one.
     public var assist: AutoBeginReport?
+    /// The account's `auto_begin_verification` when it is not `off`, on `dns_found` events: their message
+    /// then says that ssowatch begins verification itself rather than asking a person to.
+    public var autoBegin: AutoBeginMode?
 
     /// Creates an event.
     public init(
         id: String = ConnectorEvent.newID(), kind: EventKind, detectedAt: Date, accountName: String,
         accountID: String, connectorID: String, emailDomain: String?, enabled: Bool?, status: String,
         previousStatus: VerificationStatus?, previousStatusSince: Date?, verificationCode: String?,
-        dns: DNSRecordCheck? = nil, assist: AutoBeginReport? = nil
+        dns: DNSRecordCheck? = nil, assist: AutoBeginReport? = nil, autoBegin: AutoBeginMode? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -73,6 +76,7 @@ public struct ConnectorEvent: Sendable, Equatable, Hashable {
         self.verificationCode = verificationCode
         self.dns = dns
         self.assist = assist
+        self.autoBegin = autoBegin
     }
 
     /// A fresh random event id.

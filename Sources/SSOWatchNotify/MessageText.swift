@@ -274,8 +274,20 @@ extension ChatText {
             return action
         case .verificationStarted:
             return assistAction(event, begin: begin)
+        case .dnsFound where (event.status == "awaiting" || event.status == "failed") && event.autoBegin == .on:
+            return [
+                .strong([.text("Next:")]),
+                .text(" ssowatch begins verification itself if the record is still on every nameserver at a check "),
+                .text("one dns_check_interval from now (auto_begin_verification = on)."),
+            ]
         case .dnsFound where event.status == "awaiting" || event.status == "failed":
-            return [.strong([.text("Next:")]), .text(" run "), begin, .text(" so that Cloudflare checks the record.")]
+            var action: [Span] = [
+                .strong([.text("Next:")]), .text(" run "), begin, .text(" so that Cloudflare checks the record."),
+            ]
+            if event.autoBegin == .dryRun {
+                action.append(.text(" (auto_begin_verification = dry-run: ssowatch only says when it would.)"))
+            }
+            return action
         case .dnsFound:
             return [.text("Cloudflare should verify the domain at its next check.")]
         case .verified where event.enabled != true:

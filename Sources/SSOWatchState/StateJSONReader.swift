@@ -251,9 +251,12 @@ extension JSONByteReader {
         var code: String?? = .none
         var dns: DNSRecordCheck?? = .none
         var assist: AutoBeginReport?? = .none
+        var autoBegin: AutoBeginMode?? = .none
         try object { (reader, key) throws(JSONReadError) in
             switch key {
             case "assist": try reader.onceOptional(&assist) { (r) throws(JSONReadError) in try r.autoBeginReport() }
+            case "auto_begin":
+                try reader.onceOptional(&autoBegin) { (r) throws(JSONReadError) in try r.autoBeginMode() }
             case "dns": try reader.onceOptional(&dns) { (r) throws(JSONReadError) in try r.dnsCheck() }
             case "id": try reader.once(&id, Self.string)
             case "kind": try reader.once(&kind) { (r) throws(JSONReadError) in try r.eventKind() }
@@ -276,7 +279,7 @@ extension JSONByteReader {
             accountID: try required(accountID, "account_id"), connectorID: try required(connectorID, "connector_id"),
             emailDomain: domain ?? nil, enabled: enabled ?? nil, status: try required(status, "status"),
             previousStatus: previous ?? nil, previousStatusSince: previousSince ?? nil, verificationCode: code ?? nil,
-            dns: dns ?? nil, assist: assist ?? nil)
+            dns: dns ?? nil, assist: assist ?? nil, autoBegin: autoBegin ?? nil)
     }
 
     mutating func webhook() throws(JSONReadError) -> WebhookDeliveryState {

@@ -245,6 +245,10 @@ enum StateJSONWriter {
                 raw(",\"assist\":")
                 autoBeginReport(assist)
             }
+            if let mode = event.autoBegin {
+                raw(",\"auto_begin\":")
+                string(mode.rawValue)
+            }
             raw(",\"connector_id\":")
             string(event.connectorID)
             raw(",\"detected_at\":")

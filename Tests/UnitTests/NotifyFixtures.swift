@@ -25,7 +25,7 @@ enum NotifyFixtures {
         "verified", "failed", "pending", "awaiting", "appeared", "removed", "stuck", "dns_missing", "dns_found",
         "dns_near_miss", "failed-dns", "test", "batch", "hostile", "hostile-batch", "verification_started",
         "verification_started-refused", "verification_started-error", "verification_started-dry_run",
-        "verification_started-hostile",
+        "verification_started-hostile", "dns_found-auto_begin",
     ]
 
     /// A DNS check of the fixture connector's record with `result`, on two nameservers.
@@ -131,6 +131,10 @@ enum NotifyFixtures {
                         mode: .on, outcome: .error, httpStatus: 502,
                         cloudflareError: "HTTP 502: body is not JSON (text/html, 166 bytes)"))
             ])
+        case "dns_found-auto_begin":
+            var event = event(.dnsFound)
+            event.autoBegin = .on
+            return .events([event])
         case "verification_started-dry_run":
             return .events([assistEvent(AutoBeginReport(mode: .dryRun, outcome: .wouldCall))])
         case "verification_started-hostile":

@@ -54,6 +54,18 @@ import Testing
         #expect((try? JSONSerialization.jsonObject(with: Data(bytes))) != nil)
     }
 
+    @Test func aDNSFoundEventKeepsTheModeItsMessageMentions() throws {
+        var document = StateDocument()
+        let event = ConnectorEvent(
+            kind: .dnsFound, detectedAt: Self.t0, accountName: "prod", accountID: Self.accountID, connectorID: "c1",
+            emailDomain: "example.com", enabled: false, status: "failed", previousStatus: nil,
+            previousStatusSince: nil, verificationCode: "cloudflare_dashboard_sso=1", autoBegin: .on)
+        document.enqueue([OutboxEntry(event: event, webhook: "ops", enqueuedAt: Self.t0)])
+        let bytes = StateCoding.encode(document)
+        #expect(String(decoding: bytes, as: UTF8.self).contains(#""auto_begin":"on""#))
+        #expect(try StateCoding.decode(bytes).outbox.first?.event.autoBegin == .on)
+    }
+
     @Test func aFileWrittenBeforeAssistanceExistedStillReads() throws {
         let bytes = StateCoding.encode(Self.document(record: nil, report: nil))
         let text = String(decoding: bytes, as: UTF8.self)
