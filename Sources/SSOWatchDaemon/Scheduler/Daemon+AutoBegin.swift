@@ -112,8 +112,12 @@ extension Daemon {
         autoBeginSteps[key] = nil
         let status: Int
         switch result {
-        case .failure(let error): return finishAutoBegin(key, account: account, VerificationStarter.failure(error))
-        case .success(let accepted): status = accepted
+        case .failure(let error):
+            metrics?.recordAPIRequest(code: error.httpStatus)
+            return finishAutoBegin(key, account: account, VerificationStarter.failure(error))
+        case .success(let accepted):
+            metrics?.recordAPIRequest(code: accepted)
+            status = accepted
         }
         guard case .running = lifecycle else {
             return finishAutoBegin(key, account: account, VerificationStarter.accepted(status: status, readBack: nil))
@@ -140,6 +144,11 @@ extension Daemon {
                 let result = await starter.readBack(accountID: account.accountID, connectorID: key.connector)
                 self.queue.async {
                     self.autoBeginSteps[key] = nil
+                    if case .failure(let error) = result {
+                        self.metrics?.recordAPIRequest(code: error.httpStatus)
+                    } else {
+                        self.metrics?.recordAPIRequest(code: 200)
+                    }
                     self.finishAutoBegin(
                         key, account: account, VerificationStarter.accepted(status: status, readBack: result))
                 }
