@@ -243,3 +243,44 @@ import Testing
         }
     }
 }
+
+/// `check-config` for verification assistance, as a user runs it: `on` without a write token is refused at
+/// its line with exit 78; a valid configuration shows each account's mode and the write token only by its
+/// source.
+@Suite struct AutoBeginCheckConfigTests {
+    static let writeToken = "cfut_write_token_never_printed_7a8b"
+
+    @Test func onWithoutAWriteTokenIsRefusedAtItsLine() async throws {
+        try await withTemporaryDirectory { directory in
+            let path = try directory.write(
+                "ssowatch.ini",
+                "[daemon]\nauto_begin_verification = on\n[account \"prod\"]\naccount_id = \(TestAccount.prod.id)\n")
+            let result = try await runSSOWatch(
+                ["check-config", "--config", path], environment: ["CLOUDFLARE_API_TOKEN": "cfut_read"])
+            #expect(result.status == 78, "\(result)")
+            #expect(
+                result.stderr.contains(
+                    "\(path):2: auto_begin_verification = on (from [daemon], for [account \"prod\"])"),
+                "\(result)")
+        }
+    }
+
+    @Test func theSummaryShowsEachAccountsModeAndNoToken() async throws {
+        try await withTemporaryDirectory { directory in
+            let tokenFile = try directory.write("write-token", Self.writeToken + "\n")
+            let path = try directory.write(
+                "ssowatch.ini",
+                "[daemon]\napi_write_token_file = \(tokenFile)\n[account \"prod\"]\naccount_id = \(TestAccount.prod.id)\n"
+                    + "auto_begin_verification = on\n[account \"lab\"]\naccount_id = \(TestAccount.staging.id)\n"
+                    + "auto_begin_verification = dry-run\n")
+            let result = try await runSSOWatch(
+                ["check-config", "--config", path], environment: ["CLOUDFLARE_API_TOKEN": "cfut_read"])
+            #expect(result.status == 0, "\(result)")
+            let rows = result.stdout.split(separator: "\n")
+            #expect(rows.contains { $0.contains("prod") && $0.contains("  on  ") }, "\(result.stdout)")
+            #expect(rows.contains { $0.contains("lab") && $0.contains("dry-run") }, "\(result.stdout)")
+            #expect(result.stdout.contains("default write token      api_write_token_file=\(tokenFile)"))
+            #expect(!result.stdout.contains(Self.writeToken) && !result.stderr.contains(Self.writeToken))
+        }
+    }
+}
