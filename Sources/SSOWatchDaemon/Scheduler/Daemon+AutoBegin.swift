@@ -38,7 +38,10 @@ extension Daemon {
     func autoBeginAfterCheck(_ key: DNSCheckSchedule.Key, _ check: DNSRecordCheck) {
         dispatchPrecondition(condition: .onQueue(queue))
         guard let account = accounts[key.account]?.config,
-            var connector = state.accounts[key.account]?.connectors[key.connector], let status = connector.status
+            var connector = state.accounts[key.account]?.connectors[key.connector], let status = connector.status,
+            // With `off` from the start nothing is kept; a record once made keeps following the checks, so that
+            // turning `on` again never acts on a run of `present` checks with unseen ones in between.
+            account.autoBegin != .off || connector.autoBegin != nil
         else { return }
         var record = connector.autoBegin ?? AutoBeginRecord()
         let now = dependencies.now()
