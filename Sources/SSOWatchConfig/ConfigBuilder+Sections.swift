@@ -14,6 +14,7 @@ extension ConfigBuilder {
         }
         let entries = try keyedEntries(section, allowed: ConfigSchema.daemonKeys)
         var tokenEntry: INIEntry?
+        var writeTokenEntry: INIEntry?
         var proxyEntry: INIEntry?
         var proxy: ProxyServer?
         for entry in section.entries {
@@ -49,6 +50,12 @@ extension ConfigBuilder {
             case let key where key.hasPrefix("proxy"):
                 proxy = try proxyServer(entry, previous: proxyEntry)
                 proxyEntry = entry
+            case "auto_begin_verification":
+                daemon.autoBegin = try autoBeginMode(entry)
+                lines.autoBegin = entry.line
+            case let key where key.hasPrefix("api_write_token"):
+                daemon.apiWriteToken = try secret(entry, base: "api_write_token", previous: writeTokenEntry)
+                writeTokenEntry = entry
             default:  // the api_token* keys
                 daemon.apiToken = try secret(entry, base: "api_token", previous: tokenEntry)
                 tokenEntry = entry
@@ -68,15 +75,19 @@ extension ConfigBuilder {
     /// - Parameters:
     ///   - webhookNames: every `[webhook]` name with its header line.
     ///   - accountIDs: ids seen so far, to reject a second section for the same account.
+    ///   - daemonAutoBeginLine: the line of `auto_begin_verification` in `[daemon]`, if there is one.
     mutating func accountConfig(
         _ section: INISection, daemon: DaemonConfig, webhookNames: [String: Int],
-        accountIDs: inout [String: (name: String, line: Int)]
+        accountIDs: inout [String: (name: String, line: Int)], daemonAutoBeginLine: Int? = nil
     ) throws(ConfigError) -> AccountConfig {
         let name = section.name ?? ""
         let entries = try keyedEntries(section, allowed: ConfigSchema.accountKeys)
         var accountID: String?
         var token: Secret?
         var tokenEntry: INIEntry?
+        var writeToken: Secret?
+        var writeTokenEntry: INIEntry?
+        var autoBegin: (mode: AutoBeginMode, line: Int)?
         var interval = daemon.pollInterval
         var intervalLine: Int?
         var settled = daemon.settledPollInterval
@@ -106,6 +117,10 @@ extension ConfigBuilder {
             case "settled_poll_interval": settled = try settledPollInterval(entry)
             case "webhooks": webhooks = try webhookList(entry, known: webhookNames)
             case "enabled": enabled = try bool(entry)
+            case "auto_begin_verification": autoBegin = (try autoBeginMode(entry), entry.line)
+            case let key where key.hasPrefix("api_write_token"):
+                writeToken = try secret(entry, base: "api_write_token", previous: writeTokenEntry)
+                writeTokenEntry = entry
             default:  // the api_token* keys
                 token = try secret(entry, base: "api_token", previous: tokenEntry)
                 tokenEntry = entry
@@ -136,9 +151,17 @@ extension ConfigBuilder {
             try checkSettled(
                 settledEntry, settled, pollInterval: interval, scope: intervalLine == nil ? "the [daemon] " : "this ")
         }
+        let mode = autoBegin?.mode ?? daemon.autoBegin
+        if writeToken == nil, let inherited = daemon.apiWriteToken {
+            writeToken = Secret(inherited.value, source: "[daemon] " + inherited.source)
+        }
+        try checkAutoBegin(
+            mode, line: autoBegin?.line ?? daemonAutoBeginLine ?? section.line, inherited: autoBegin == nil,
+            account: name, hasWriteToken: writeToken != nil, dns: daemon.dns)
         return AccountConfig(
             name: name, accountID: accountID, token: token, pollInterval: interval, webhooks: webhooks,
-            enabled: enabled, line: section.line, settledPollInterval: settled.resolved(pollInterval: interval))
+            enabled: enabled, line: section.line, settledPollInterval: settled.resolved(pollInterval: interval),
+            autoBegin: mode, writeToken: writeToken)
     }
 
     /// The daemon's token, else `CLOUDFLARE_API_TOKEN` (checked like every other source, its problems

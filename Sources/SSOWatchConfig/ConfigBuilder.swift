@@ -12,6 +12,8 @@ package struct ConfigBuilder {
     /// Lines of the `[daemon]` keys that later checks point at.
     struct DaemonLines {
         var rateLimit: Int?
+        /// `auto_begin_verification`, which the accounts that inherit it are checked against.
+        var autoBegin: Int?
     }
 
     init(path: String, environment: [String: String], fileSystem: any ConfigFileSystem) {
@@ -47,7 +49,9 @@ package struct ConfigBuilder {
             switch section.kind {
             case "account":
                 accounts.append(
-                    try accountConfig(section, daemon: daemon, webhookNames: outline.webhooks, accountIDs: &accountIDs))
+                    try accountConfig(
+                        section, daemon: daemon, webhookNames: outline.webhooks, accountIDs: &accountIDs,
+                        daemonAutoBeginLine: daemonLines.autoBegin))
             case "webhook":
                 webhooks.append(try webhookConfig(section))
             default:

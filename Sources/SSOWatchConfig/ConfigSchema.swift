@@ -16,11 +16,12 @@ enum ConfigSchema {
             "rate_limit",
             "max_concurrent_requests", "notify_on_first_seen", "stuck_after", "delivery_max_age", "log_level",
             "metrics_listen", "dns_check", "dns_resolvers", "dns_query", "dns_check_interval", "dns_timeout",
-            "dns_port", "ca_file",
-        ] + secretKeys("api_token") + secretKeys("proxy")
+            "dns_port", "ca_file", "auto_begin_verification",
+        ] + secretKeys("api_token") + secretKeys("proxy") + secretKeys("api_write_token")
 
     static let accountKeys =
-        ["account_id", "poll_interval", "settled_poll_interval", "webhooks", "enabled"] + secretKeys("api_token")
+        ["account_id", "poll_interval", "settled_poll_interval", "webhooks", "enabled", "auto_begin_verification"]
+        + secretKeys("api_token") + secretKeys("api_write_token")
 
     static let webhookKeys = ["type", "events", "timeout"] + secretKeys("url")
 

@@ -23,11 +23,12 @@ public enum ConfigSummary {
                 ValueParsers.formatDuration(account.pollInterval),
                 ValueParsers.formatDuration(account.settledInterval),
                 account.webhooks.isEmpty ? "(none)" : account.webhooks.joined(separator: ", "),
-                account.token.source,
+                account.autoBegin.rawValue, account.token.source,
             ]
         }
         return ["Accounts (\(config.accounts.count)):"]
-            + table([["NAME", "ACCOUNT ID", "ENABLED", "INTERVAL", "SETTLED", "WEBHOOKS", "TOKEN"]] + rows)
+            + table(
+                [["NAME", "ACCOUNT ID", "ENABLED", "INTERVAL", "SETTLED", "WEBHOOKS", "AUTO BEGIN", "TOKEN"]] + rows)
     }
 
     static func webhookLines(_ config: Configuration) -> [String] {
@@ -74,6 +75,8 @@ public enum ConfigSummary {
             ],
             ["max concurrent requests", String(daemon.maxConcurrentRequests)],
             ["default API token", daemon.apiToken?.source ?? "none"],
+            ["auto begin verification", daemon.autoBegin.rawValue],
+            ["default write token", daemon.apiWriteToken?.source ?? "none"],
             ["notify on first seen", daemon.notifyOnFirstSeen ? "yes" : "no"],
             ["stuck after", daemon.stuckAfter.map(ValueParsers.formatDuration) ?? "off"],
             ["delivery max age", ValueParsers.formatDuration(daemon.deliveryMaxAge)],

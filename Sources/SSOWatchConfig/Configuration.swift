@@ -105,6 +105,11 @@ public struct DaemonConfig: Sendable, Hashable {
     public var dns = DNSCheckConfig()
     /// `proxy*` and `ca_file`, and the proxy variables of the environment.
     public var network = NetworkSettings()
+    /// `auto_begin_verification`: the default of every account.
+    public var autoBegin = AutoBeginMode.off
+    /// The default write token, if one of the four `api_write_token*` keys was set. Only
+    /// `begin_verification` uses it; polling never does.
+    public var apiWriteToken: Secret?
 
     /// The defaults of docs/CONFIGURATION.md, for a given environment (`STATE_DIRECTORY`).
     public static func defaults(environment: [String: String]) -> DaemonConfig {
@@ -142,6 +147,10 @@ public struct AccountConfig: Sendable, Hashable {
 
     /// Whether the account is polled less often once settled.
     public var isAdaptive: Bool { settledInterval > pollInterval }
+    /// `auto_begin_verification`: its own or the daemon's.
+    public var autoBegin = AutoBeginMode.off
+    /// The token `begin_verification` is called with (its own or the daemon's); never used for polling.
+    public var writeToken: Secret?
 }
 
 /// One `[webhook "NAME"]` section, with its secrets resolved.

@@ -20,6 +20,8 @@ import Synchronization
 /// | `GET /__sim/stats` | `{"list_requests": N, "requests": N, "rate_limited": N, "received": N}`, and `"dns_queries": N` with a `DNSSimulator` |
 /// | `GET /__sim/request-times?after=N` | `{"total": T, "times": [T…]}`: when each API request after the N-th was answered (at most the latest 1,000,000 are kept) |
 /// | `POST /__sim/reset` | forgets the flips and the receiver's recorded requests |
+/// | `POST /__sim/read-only` `{"token": T, "read_only": B}` | `{}`: with `true`, the token's writes (`begin_verification`…) get Cloudflare's 403 |
+/// | `GET /__sim/begin-verifications` | `{"calls": [{"sequence", "account", "connector", "token", "status"}]}`: the recent `begin_verification` requests, the token each carried and the HTTP status it got |
 ///
 /// Times are Unix seconds (fractional) from the simulator's clock. `served_at` is when the simulator
 /// answered the first successful list of the flipped connector's account that was decided after the flip
@@ -120,6 +122,8 @@ public final class SimulatorControl: Sendable {
         case ("GET", "stats"): return stats()
         case ("GET", "request-times"): return requestTimes(after: Self.queryInt(request.query, "after") ?? 0)
         case ("POST", "reset"): return reset()
+        case ("POST", "read-only"): return readOnly(request.body)
+        case ("GET", "begin-verifications"): return beginVerifications()
         default: return Self.reply(404, "{\"error\":\"unknown control request\"}")
         }
     }
@@ -211,6 +215,28 @@ public final class SimulatorControl: Sendable {
         }
         receiver.clearReceived()
         return Self.reply(200, "{}")
+    }
+
+    private func readOnly(_ body: [UInt8]) -> ServerResponse {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
+            let token = object["token"] as? String
+        else {
+            return Self.reply(400, "{\"error\":\"expected {\\\"token\\\", \\\"read_only\\\"}\"}")
+        }
+        simulator.setReadOnly(token, object["read_only"] as? Bool ?? true)
+        return Self.reply(200, "{}")
+    }
+
+    private func beginVerifications() -> ServerResponse {
+        let items = simulator.requests.compactMap { request -> String? in
+            guard case .route(let accountID, .beginVerification(let connectorID)) = SimulatorRoute(path: request.path)
+            else { return nil }
+            let token = SimulatorState.bearerToken(request.header("Authorization"))
+            return "{\"sequence\":\(request.sequence),\"account\":\(JSONText.string(accountID)),"
+                + "\"connector\":\(JSONText.string(connectorID)),\"token\":\(JSONText.string(token)),"
+                + "\"status\":\(request.responseStatus.map(String.init) ?? "null")}"
+        }
+        return Self.reply(200, "{\"calls\":[" + items.joined(separator: ",") + "]}")
     }
 
     // MARK: Helpers

@@ -104,7 +104,7 @@ import Testing
                 #expect(
                     keys(connector) == [
                         "account", "account_id", "id", "email_domain", "status", "status_since", "enabled",
-                        "last_seen", "verification_code", "dns",
+                        "last_seen", "verification_code", "dns", "auto_begin",
                     ])
                 #expect(isISO8601UTC(connector["status_since"]))
                 #expect(isISO8601UTC(connector["last_seen"]))

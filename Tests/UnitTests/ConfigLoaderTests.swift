@@ -147,7 +147,7 @@ import Testing
         #expect(config.accounts[0].webhooks == ["chat", "two"])
         #expect(config.accounts[1].webhooks == [])
         let chat = try #require(config.webhook(named: "chat"))
-        #expect(chat.events == [.verified, .failed, .dnsMissing, .dnsFound])
+        #expect(chat.events == [.verified, .failed, .dnsMissing, .dnsFound, .verificationStarted])
         #expect(chat.timeout == 15)
         #expect(chat.type == .discord)
         #expect(try ConfigFixture.parse(account + ConfigFixture.webhook("google-chat")).webhooks[0].type == .googleChat)

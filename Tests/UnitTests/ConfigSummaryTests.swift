@@ -30,16 +30,16 @@ import Testing
             /etc/ssowatch/ssowatch.ini: OK
 
             Accounts (4):
-              NAME     ACCOUNT ID                        ENABLED  INTERVAL  SETTLED  WEBHOOKS    TOKEN
-              prod     023e105f4ecef8ad9ca31a8372d0c353  yes      1m        30m      ops         [daemon] api_token_file=/run/cf
-              staging  9a7806061c88ada191ed06f989cc3dac  yes      2m        30m      ops, audit  [daemon] api_token_file=/run/cf
-              other    11111111111111111111111111111111  yes      5m        30m      ops, audit  api_token_env=OTHER_TOKEN
-              off      22222222222222222222222222222222  no       5m        30m      ops, audit  [daemon] api_token_file=/run/cf
+              NAME     ACCOUNT ID                        ENABLED  INTERVAL  SETTLED  WEBHOOKS    AUTO BEGIN  TOKEN
+              prod     023e105f4ecef8ad9ca31a8372d0c353  yes      1m        30m      ops         off         [daemon] api_token_file=/run/cf
+              staging  9a7806061c88ada191ed06f989cc3dac  yes      2m        30m      ops, audit  off         [daemon] api_token_file=/run/cf
+              other    11111111111111111111111111111111  yes      5m        30m      ops, audit  off         api_token_env=OTHER_TOKEN
+              off      22222222222222222222222222222222  no       5m        30m      ops, audit  off         [daemon] api_token_file=/run/cf
 
             Webhooks (2):
-              NAME   TYPE     HOST               EVENTS                                    TIMEOUT  SIGNED
-              ops    slack    hooks.slack.com    verified, failed, dns_missing, dns_found  15s      no
-              audit  generic  audit.example.com  all                                       15s      yes
+              NAME   TYPE     HOST               EVENTS                                                          TIMEOUT  SIGNED
+              ops    slack    hooks.slack.com    verified, failed, dns_missing, dns_found, verification_started  15s      no
+              audit  generic  audit.example.com  all                                                             15s      yes
 
             Daemon:
               state file               /var/lib/ssowatch/state.json
@@ -51,6 +51,8 @@ import Testing
               rate limit               100 requests per 5m per API token
               max concurrent requests  4
               default API token        api_token_file=/run/cf
+              auto begin verification  off
+              default write token      none
               notify on first seen     no
               stuck after              1d
               delivery max age         1d

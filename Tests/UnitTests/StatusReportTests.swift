@@ -79,7 +79,8 @@ private typealias F = MonitorFixtures
                   "enabled": false,
                   "last_seen": "2026-11-29T10:15:00Z",
                   "verification_code": "cloudflare_dashboard_sso=7d1f",
-                  "dns": null
+                  "dns": null,
+                  "auto_begin": null
                 }
               ],
               "webhooks": [

@@ -85,6 +85,8 @@ public final class Daemon: @unchecked Sendable {
     var dnsTasks: [Int: Task<Void, Never>] = [:]
     var dnsTimer: (any SchedulerTimer)?
     var nextDNSCheckID = 0
+    /// Verification assistance's calls in progress, by connector (`Daemon+AutoBegin.swift`).
+    var autoBeginSteps: [DNSCheckSchedule.Key: AutoBeginStep] = [:]
 
     var deliveriesInFlight: [String: DeliveryInFlight] = [:]
     var deliveryTimer: (any SchedulerTimer)?
@@ -224,6 +226,7 @@ public final class Daemon: @unchecked Sendable {
         for timer in [budgetTimer, deliveryTimer, flushTimer, saveRetryTimer, syncTimer, dnsTimer] { timer?.cancel() }
         for task in dnsTasks.values { task.cancel() }
         dnsTasks.removeAll()
+        stopAutoBegin()
         saveRetryTimer = nil
         syncTimer = nil
         budgetTimer = nil
@@ -238,16 +241,18 @@ public final class Daemon: @unchecked Sendable {
 
     /// Completes a stop once no request is in flight.
     func finishStopIfIdle() {
-        guard case .stopping = lifecycle, pollsInFlight == 0, deliveriesInFlight.isEmpty else { return }
+        guard case .stopping = lifecycle, pollsInFlight == 0, deliveriesInFlight.isEmpty, autoBeginRequestsInFlight == 0
+        else { return }
         finishStop(abandon: false)
     }
 
     private func finishStop(abandon: Bool) {
         guard case .stopping = lifecycle else { return }
         if abandon {
-            let count = pollsInFlight + deliveriesInFlight.count
+            let count = pollsInFlight + deliveriesInFlight.count + autoBeginRequestsInFlight
             logger.warning("abandoning \(count) request(s) still in flight; undelivered events stay queued")
             for task in pollTasks.values { task.cancel() }
+            for step in autoBeginSteps.values { step.task?.cancel() }
             for delivery in deliveriesInFlight.values { delivery.task.cancel() }
         }
         for runtime in accounts.values { runtime.poll?.watch.cancel() }

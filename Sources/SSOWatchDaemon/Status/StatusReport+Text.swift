@@ -56,6 +56,21 @@ extension StatusReport {
             }
             lines.append(contentsOf: table([header] + rows).map { "  " + $0 })
         }
+        let attempts = connectors.compactMap { account, connector in
+            connector.autoBegin?.latest.map { (account, connector, $0) }
+        }
+        if !attempts.isEmpty {
+            lines.append("")
+            lines.append("Verification assistance (auto_begin_verification):")
+            for (account, connector, attempt) in attempts {
+                // Failures stand out, as a failing account's do.
+                let failed = attempt.outcome == .refused || attempt.outcome == .error
+                let outcome = failed ? attempt.outcome.rawValue.uppercased() : attempt.outcome.rawValue
+                lines.append(
+                    "  \(account.name) \(connector.emailDomain ?? connector.id): \(attempt.mode.rawValue), "
+                        + "\(outcome) \(human(attempt.at, now: now)): \(attempt.detail)")
+            }
+        }
 
         lines.append("")
         lines.append("Webhooks (\(view.webhooks.count)):")

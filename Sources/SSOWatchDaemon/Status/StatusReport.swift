@@ -53,6 +53,7 @@ public enum StatusReport {
                 ("last_seen", time(connector.lastSeen)),
                 ("verification_code", connector.verificationCode.map(Value.string) ?? .null),
                 ("dns", connector.dns.map(dnsValue) ?? .null),
+                ("auto_begin", connector.autoBegin?.latest.map(autoBeginValue) ?? .null),
             ])
         }
         let webhooks: [Value] = view.webhooks.map { webhook in
@@ -112,6 +113,16 @@ public enum StatusReport {
             ("nameservers", .array(check.nameservers.map(Value.string))),
             ("agreeing", .number(check.agreeing)),
             ("checked", time(check.checked)),
+        ])
+    }
+
+    /// The latest `auto_begin_verification` attempt (docs/COMMANDS.md).
+    static func autoBeginValue(_ attempt: AutoBeginAttempt) -> Value {
+        .object([
+            ("mode", .string(attempt.mode.rawValue)),
+            ("outcome", .string(attempt.outcome.rawValue)),
+            ("at", time(attempt.at)),
+            ("detail", .string(attempt.detail)),
         ])
     }
 

@@ -37,6 +37,15 @@ struct StatusOutput: Sendable {
         var verificationCode: String?
         /// The latest DNS check, `nil` when none ran.
         var dns: DNS?
+        /// The latest `auto_begin_verification` attempt, `nil` when none was made.
+        var autoBegin: AutoBegin?
+
+        struct AutoBegin: Sendable, Decodable {
+            var mode: String
+            var outcome: String
+            var at: String
+            var detail: String
+        }
 
         struct DNS: Sendable, Decodable {
             var result: String
@@ -53,6 +62,7 @@ struct StatusOutput: Sendable {
             case statusSince = "status_since"
             case lastSeen = "last_seen"
             case verificationCode = "verification_code"
+            case autoBegin = "auto_begin"
         }
     }
 
