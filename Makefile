@@ -8,7 +8,7 @@ UNIT_DIR     ?= /etc/systemd/system
 SWIFT_FLAGS  ?= -Xswiftc -warnings-as-errors --explicit-target-dependency-import-check error
 SUDO         := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: all build release deps demo test test-unit test-integration format lint install uninstall bench bench-large bench-drain bench-dns bench-adaptive bench-deps clean
+.PHONY: all build release deps demo test test-unit test-integration format lint install uninstall bench bench-large bench-drain bench-dns bench-adaptive bench-compare bench-deps clean
 
 all: build
 
@@ -87,6 +87,18 @@ bench-dns: deps
 bench-adaptive: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS) --product ssowatch
 	python3 bench/adaptive_bench.py --binary "$$($(SWIFT) build -c release --show-bin-path)/ssowatch"
+
+# Two builds alternately on the same machine (bench/compare_builds.py): CPU per check, RSS, latency, medians of
+# 4 runs each. BEFORE is another release binary, e.g. from `git worktree add /tmp/before REV && cd /tmp/before &&
+# swift build -c release --product ssowatch`; DROP_KEYS are the [daemon] keys that build does not know yet.
+# Writes bench/results/compare.json; rerun bench/report.py (or any bench target) to render it.
+BEFORE    ?=
+DROP_KEYS ?= dns_check settled_poll_interval
+bench-compare: deps bench-deps
+	@[ -x "$(BEFORE)" ] || { echo "make bench-compare BEFORE=/path/to/older/ssowatch" >&2; exit 64; }
+	$(SWIFT) build -c release $(SWIFT_FLAGS) --product ssowatch
+	python3 bench/compare_builds.py --before "$(BEFORE)" --after "$$($(SWIFT) build -c release --show-bin-path)/ssowatch" \
+		$(foreach key,$(DROP_KEYS),--drop-key $(key))
 
 # python3 with venv (Debian splits it into python3-venv).
 bench-deps:

@@ -367,6 +367,47 @@ def _adaptive(results_dir):
     ]
 
 
+def _compare(results_dir):
+    """The before/after section of bench/compare_builds.py (two builds run alternately), when its results exist."""
+    path = os.path.join(results_dir, "compare.json")
+    if not os.path.exists(path):
+        return []
+    data = _load(path)
+    medians = data["medians"]
+    runs = data["runs"]
+
+    def spread(label, key, scale=1.0, digits=1):
+        values = [run[key] / scale for run in runs[label] if run.get(key) is not None]
+        return f"{min(values):,.{digits}f}–{max(values):,.{digits}f}" if values else "–"
+
+    def row(title, key, scale=1.0, digits=1):
+        before, after = medians["before"].get(key), medians["after"].get(key)
+        change = "–" if not before or after is None else f"{(after - before) / before * 100:+.0f} %"
+        return (f"| {title} | {_fmt(before and before / scale, digits)} ({spread('before', key, scale, digits)}) | "
+                f"{_fmt(after and after / scale, digits)} ({spread('after', key, scale, digits)}) | {change} |")
+
+    return [
+        "## Before and after the restructuring (`bench/compare_builds.py`)",
+        "",
+        f"The steady-polling phase above ({data['accounts']:,} accounts × 10 connectors, 100 lists per second), run "
+        f"{data['rounds']} times with each of two release builds, alternating, against one simulated API on the same "
+        f"machine: `{data.get('before_label', 'before')}` and `{data.get('after_label', 'after')}`. Medians, with "
+        "the range over the runs in parentheses.",
+        "",
+        "| figure | before | after | change |",
+        "|---|---:|---:|---:|",
+        row("CPU seconds per 1,000 connector checks", "cpu_s_per_1000_checks", digits=4),
+        row("own memory (RssAnon, median while polling), MB", "rss_anon_steady_kb", 1024),
+        row("steady RSS, MB", "rss_steady_kb", 1024),
+        row("peak RSS, MB", "rss_peak_kb", 1024),
+        row("notification latency after the poll response, p50, ms", "latency_p50_ms", digits=2),
+        row("notification latency after the poll response, p99, ms", "latency_p99_ms", digits=2),
+        "",
+        data.get("note", ""),
+        "",
+    ]
+
+
 def write(results_dir, output):
     sizes = {}
     for path in glob.glob(os.path.join(results_dir, "size-*.json")):
@@ -419,6 +460,7 @@ def write(results_dir, output):
         *_drain(results_dir),
         *_dns(results_dir),
         *_adaptive(results_dir),
+        *_compare(results_dir),
         method,
         "",
         profile,
