@@ -140,6 +140,43 @@ import Testing
         }
     }
 
+    /// The call is remembered on disk before it is sent: while the state cannot be written nothing is sent and no
+    /// six-hour limit starts; the first present check after writes succeed again calls.
+    @Test func noCallWhileTheStateCannotBeWrittenThenTheNextPresentCheckCalls() async throws {
+        let dns = try await DNSSimulator.start()
+        dns.addZone("example.test", nameservers: ["ns1.example.test": "127.0.0.2", "ns2.example.test": "127.0.0.3"])
+        dns.setTXT(Self.domain, ["cloudflare_dashboard_sso=\(Self.connectorID)"])
+        let cloudflare = Cloudflare()
+        let transport = ScriptedTransport { request, _ in cloudflare.answer(request) }
+        let clock = ManualClock()
+        let start = clock.now()
+        let lines = InProcessDaemon.lines(daemon: [
+            "poll_interval = 1h", "dns_check = on", "dns_resolvers = 127.0.0.1:\(dns.port)", "dns_port = \(dns.port)",
+            "dns_timeout = 1s", "dns_check_interval = 10m", "auto_begin_verification = on",
+            "api_write_token = \(Self.writeToken)",
+        ])
+        do {
+            try await InProcessDaemon.with(lines, transport: transport, clock: clock) { rig in
+                try await Self.run(rig, clock, until: start.addingTimeInterval(599))
+                rig.store.failAll(
+                    with: .writeFailed(path: "/unused/state.json", step: "writing", reason: "No space left on device"))
+                try await Self.run(rig, clock, until: start.addingTimeInterval(600))
+                #expect(Self.calls(transport).isEmpty, "no call that could not be remembered")
+                #expect(rig.account?.connectors[Self.connectorID]?.autoBegin?.lastCall == nil, "no limit started")
+
+                rig.store.failAll(with: nil)
+                try await Self.run(rig, clock, until: start.addingTimeInterval(1200))
+                #expect(Self.calls(transport).count == 1, "called with the next present check")
+                let stored = rig.store.document?.accounts.values.first?.connectors[Self.connectorID]?.autoBegin
+                #expect(stored?.lastCall != nil, "the call is in the stored state")
+            }
+            await dns.shutdown()
+        } catch {
+            await dns.shutdown()
+            throw error
+        }
+    }
+
     @Test func theCallAndTheReadBackWaitForTheTokensBudget() async throws {
         let dns = try await DNSSimulator.start()
         dns.addZone("example.test", nameservers: ["ns1.example.test": "127.0.0.2", "ns2.example.test": "127.0.0.3"])

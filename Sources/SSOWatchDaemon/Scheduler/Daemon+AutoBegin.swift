@@ -94,10 +94,18 @@ extension Daemon {
                 account: account, daemon: configuration.daemon, transport: dependencies.transport)
         else { return }
         let metadata = Self.autoBeginMetadata(key, account: account, state: state)
+        let unsent = connector.autoBegin
         state.accounts[key.account]?.connectors[key.connector]?.autoBegin?.sending(at: dependencies.now())
         changedAccounts.insert(key.account)
-        // On disk before the request leaves: a crash during the call must not lead to a second one.
-        saveState()
+        // On disk before the request leaves: a crash during the call must not lead to a second one. When the
+        // state cannot be written, nothing is sent (and no limit starts): the next present check tries again.
+        guard saveState() else {
+            state.accounts[key.account]?.connectors[key.connector]?.autoBegin = unsent
+            logger.warning(
+                "begin_verification not called: the state file cannot be written, so the call could not be remembered; trying again after the next DNS check",
+                metadata: metadata)
+            return
+        }
         logger.info("calling begin_verification (auto_begin_verification = on)", metadata: metadata)
         autoBeginSteps[key] = .calling(
             Task {

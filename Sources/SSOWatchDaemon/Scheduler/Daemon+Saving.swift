@@ -21,13 +21,15 @@ extension Daemon {
     ///
     /// - Parameter durable: false for what may be lost to a crash without breaking a promise (a delivery's
     ///   outcome: the event is redelivered with its id); it is synced within `syncDelay`.
-    func saveState(whole: Bool = false, durable: Bool = true) {
+    /// - Returns: whether the state was written.
+    @discardableResult
+    func saveState(whole: Bool = false, durable: Bool = true) -> Bool {
         dispatchPrecondition(condition: .onQueue(queue))
         do {
             try store.save(state, changedAccounts: whole ? nil : changedAccounts, durable: durable || whole)
         } catch {
             stateWriteFailed(error)
-            return
+            return false
         }
         if durable || whole {
             syncTimer?.cancel()
@@ -62,6 +64,7 @@ extension Daemon {
             undurableEvents.removeAll()
             if case .running = lifecycle { pumpDeliveries() }
         }
+        return true
     }
 
     /// Writes `health` for `ssowatch status`. Failing to is logged once per streak: the state itself is
