@@ -291,15 +291,9 @@ def main():
         "flip_window_s": args.flip_window,
         "seed": args.seed,
         "modes": modes,
-        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "ssowatch": subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip(),
+        "load_before": round(load_before, 2),
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.results_file)), exist_ok=True)
-    with open(args.results_file, "w") as handle:
-        json.dump(result, handle, indent=2)
-    if not args.no_report:
-        log(f"wrote {report.write(os.path.join(HERE, 'results'), os.path.join(ROOT, 'BENCHMARKS.md'))}")
+    report.save_results(result, args.results_file, binary, args.no_report, log)
 
 
 if __name__ == "__main__":

@@ -250,16 +250,10 @@ def main():
                                                 "peak_sockets", "peak_fds", "dns_queries")},
         "results": runs[-1]["results"],
         "runs": runs,
-        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "ssowatch": subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip(),
+        "load_before": round(load_before, 2),
     }
-    os.makedirs(os.path.dirname(os.path.abspath(args.results_file)), exist_ok=True)
-    with open(args.results_file, "w") as handle:
-        json.dump(result, handle, indent=2)
     log(f"median of {len(runs)}: " + json.dumps(result["median"]))
-    if not args.no_report:
-        log(f"wrote {report.write(os.path.join(HERE, 'results'), os.path.join(ROOT, 'BENCHMARKS.md'))}")
+    report.save_results(result, args.results_file, binary, args.no_report, log)
     shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -4,6 +4,8 @@ callgrind notes, written by hand from bench/profile.sh). Standard library only."
 import glob
 import json
 import os
+import subprocess
+import time
 
 TARGETS = {
     "cpu_ratio": 20.0,  # Python CPU per check / ssowatch CPU per check, at least
@@ -406,6 +408,20 @@ def _compare(results_dir):
         data.get("note", ""),
         "",
     ]
+
+
+def save_results(result, path, binary, no_report, log):
+    """Completes `result` with when, the load average so far and the ssowatch version, writes it to `path`, and
+    (unless `no_report`) rewrites BENCHMARKS.md: the last step every bench script shares."""
+    result["when"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
+    result["load_average"] = [result.pop("load_before"), round(os.getloadavg()[0], 2)]
+    result["ssowatch"] = subprocess.run([binary, "--version"], capture_output=True, text=True).stdout.strip()
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as handle:
+        json.dump(result, handle, indent=2)
+    if not no_report:
+        here = os.path.dirname(os.path.abspath(__file__))
+        log(f"wrote {write(os.path.join(here, 'results'), os.path.join(os.path.dirname(here), 'BENCHMARKS.md'))}")
 
 
 def write(results_dir, output):
