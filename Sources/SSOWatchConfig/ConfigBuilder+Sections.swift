@@ -16,6 +16,7 @@ extension ConfigBuilder {
         var tokenEntry: INIEntry?
         var proxyEntry: INIEntry?
         var proxy: ProxyServer?
+        var haEntry: INIEntry?
         for entry in section.entries {
             switch entry.key {
             case "state_file": daemon.stateFile = try absoluteFilePath(entry)
@@ -48,6 +49,9 @@ extension ConfigBuilder {
             case let key where key.hasPrefix("proxy"):
                 proxy = try proxyServer(entry, previous: proxyEntry)
                 proxyEntry = entry
+            case let key where key.hasPrefix("ha_postgres_url"):
+                daemon.haPostgres = try postgresURL(entry, previous: haEntry)
+                haEntry = entry
             default:  // the api_token* keys
                 daemon.apiToken = try secret(entry, base: "api_token", previous: tokenEntry)
                 tokenEntry = entry

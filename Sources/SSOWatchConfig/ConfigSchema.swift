@@ -16,7 +16,7 @@ enum ConfigSchema {
             "max_concurrent_requests", "notify_on_first_seen", "stuck_after", "delivery_max_age", "log_level",
             "metrics_listen", "dns_check", "dns_resolvers", "dns_query", "dns_check_interval", "dns_timeout",
             "dns_port", "ca_file",
-        ] + secretKeys("api_token") + secretKeys("proxy")
+        ] + secretKeys("api_token") + secretKeys("proxy") + secretKeys("ha_postgres_url")
 
     static let accountKeys = ["account_id", "poll_interval", "webhooks", "enabled"] + secretKeys("api_token")
 

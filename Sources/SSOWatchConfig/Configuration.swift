@@ -79,6 +79,9 @@ public struct DaemonConfig: Sendable, Hashable {
     public var dns = DNSCheckConfig()
     /// `proxy*` and `ca_file`, and the proxy variables of the environment.
     public var network = NetworkSettings()
+    /// `ha_postgres_url*`: the database of an active/passive pair (docs/HA.md); `nil` (the default) keeps
+    /// the state in `stateFile`.
+    public var haPostgres: PostgresURL?
 
     /// The defaults of docs/CONFIGURATION.md, for a given environment (`STATE_DIRECTORY`).
     public static func defaults(environment: [String: String]) -> DaemonConfig {
