@@ -4,6 +4,8 @@ import Logging
 import SSOWatchConfig
 import SSOWatchDaemon
 import SSOWatchHTTP
+import SSOWatchPostgres
+import SSOWatchState
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,11 +18,12 @@ struct RunCommand: AsyncParsableCommand {
         MemoryTuning.returnFreedMemoryPromptly()
         let path = config.path
         let transport = AsyncHTTPTransport()
+        let logger = Logger(label: "ssowatch")
         let daemon: Daemon
         do {
             daemon = try Daemon(
                 dependencies: DaemonDependencies(
-                    transport: transport, logger: Logger(label: "ssowatch"),
+                    transport: transport, logger: logger,
                     loadConfiguration: {
                         // Proxies and CAs apply at start and at every reload (docs/CONFIGURATION.md,
                         // "Reloading"); a CA file that cannot be used fails the load like any other error.
@@ -32,6 +35,18 @@ struct RunCommand: AsyncParsableCommand {
                             throw ConfigError(path: configuration.path, line: 1, message: "\(error)")
                         }
                         return configuration
+                    },
+                    // With ha_postgres_url the pair's database holds the state (docs/HA.md); read at start only.
+                    makeStateStore: { configuration in
+                        if let url = configuration.daemon.haPostgres {
+                            return PostgresStateStore(url: url, logger: logger)
+                        }
+                        return JournaledStateFile(path: configuration.daemon.stateFile)
+                    },
+                    makeLeadership: { configuration, store in
+                        guard let url = configuration.daemon.haPostgres, let store = store as? PostgresStateStore
+                        else { return nil }
+                        return PostgresLeadership(url: url, store: store, logger: logger)
                     }))
         } catch {
             printError("ssowatch: \(error)")

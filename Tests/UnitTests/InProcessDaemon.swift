@@ -29,7 +29,11 @@ final class InProcessDaemon: Sendable {
 
     /// A daemon on `lines` (an INI file), polling through `transport`, on `clock` (the system's by default;
     /// a `ManualClock` makes time move only through `tick`). Jitter draws are the middle of their range.
-    init(_ lines: [String], transport: ScriptedTransport, clock: any SchedulerClock = DispatchSchedulerClock()) throws {
+    /// With `lease`, the daemon is one instance of an active/passive pair that leads only while it says so.
+    init(
+        _ lines: [String], transport: ScriptedTransport, clock: any SchedulerClock = DispatchSchedulerClock(),
+        lease: (any LeadershipLease)? = nil
+    ) throws {
         self.transport = transport
         self.clock = clock
         let lines = LockedLines(lines)
@@ -43,7 +47,8 @@ final class InProcessDaemon: Sendable {
                 try ConfigLoader(environment: [:], fileSystem: InMemoryConfigFileSystem()).parse(
                     text: lines.value.joined(separator: "\n") + "\n", path: "/etc/ssowatch/ssowatch.ini")
             },
-            makeStateStore: { _ in store }, clock: clock, random: { 0.5 }, handleSignals: false)
+            makeStateStore: { _ in store }, makeLeadership: { _, _ in lease }, clock: clock, random: { 0.5 },
+            handleSignals: false)
         daemon = try Daemon(dependencies: dependencies)
     }
 
@@ -149,9 +154,10 @@ final class InProcessDaemon: Sendable {
     /// Runs `body` with a started daemon, and stops it (and opens every gate) afterwards.
     static func with(
         _ lines: [String], transport: ScriptedTransport, clock: any SchedulerClock = DispatchSchedulerClock(),
-        overdueMargin: TimeInterval = 60, _ body: (InProcessDaemon) async throws -> Void
+        overdueMargin: TimeInterval = 60, lease: (any LeadershipLease)? = nil,
+        _ body: (InProcessDaemon) async throws -> Void
     ) async throws {
-        let rig = try InProcessDaemon(lines, transport: transport, clock: clock)
+        let rig = try InProcessDaemon(lines, transport: transport, clock: clock, lease: lease)
         rig.start(overdueMargin: overdueMargin)
         do {
             try await rig.waitUntil("the daemon started") { rig.isRunning }
