@@ -85,7 +85,7 @@ public final class PostgresLeadership: LeadershipLease {
         drop()
         task?.cancel()
         // Closing the session releases its advisory lock at once.
-        PostgresSession.closeNow(connection)
+        PostgresSession.closeAndWait(connection)
     }
 
     /// Stops leading now: what `isHeld` and the store see; the campaign reports it.
@@ -107,18 +107,25 @@ public final class PostgresLeadership: LeadershipLease {
             let connection: PostgresConnection
             do {
                 connection = try await PostgresSession.connect(url, logger: logger)
+            } catch {
+                report(.standby(reason: "database unreachable (\(PostgresSession.describe(error)))"))
+                await pause(retryInterval)
+                continue
+            }
+            do {
                 _ = try await PostgresSession.withDeadline(PostgresSession.stepTimeout) {
                     try await PostgresSchema.prepare(connection, logger: self.logger)
                 }
-            } catch let tooNew as PostgresSchema.SchemaTooNew {
-                report(
-                    .standby(
-                        reason: "the database's ssowatch schema is version \(tooNew.found), newer than this "
-                            + "ssowatch understands (\(PostgresSchema.currentVersion))"))
-                await pause(retryInterval)
-                continue
             } catch {
-                report(.standby(reason: "database unreachable (\(PostgresSession.describe(error)))"))
+                try? await connection.close()
+                if let tooNew = error as? PostgresSchema.SchemaTooNew {
+                    report(
+                        .standby(
+                            reason: "the database's ssowatch schema is version \(tooNew.found), newer than this "
+                                + "ssowatch understands (\(PostgresSchema.currentVersion))"))
+                } else {
+                    report(.standby(reason: "database unreachable (\(PostgresSession.describe(error)))"))
+                }
                 await pause(retryInterval)
                 continue
             }

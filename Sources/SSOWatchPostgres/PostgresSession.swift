@@ -53,9 +53,14 @@ package enum PostgresSession {
             logger: logger)
     }
 
-    /// Closes `connection` without waiting (the close's future is dropped).
-    static func closeNow(_ connection: PostgresConnection?) {
-        let _: EventLoopFuture<Void>? = connection?.close()
+    /// Closes `connection` and waits for it at most 2 s, from a thread that may block (never an event loop):
+    /// a connection must be closed before it is released.
+    static func closeAndWait(_ connection: PostgresConnection?) {
+        guard let connection, !connection.isClosed else { return }
+        let closed = DispatchSemaphore(value: 0)
+        let future: EventLoopFuture<Void> = connection.close()
+        future.whenComplete { _ in closed.signal() }
+        _ = closed.wait(timeout: .now() + 2)
     }
 
     /// One line saying why a database step failed, from the server's message and SQLSTATE when it sent one.

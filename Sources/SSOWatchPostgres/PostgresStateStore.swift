@@ -32,7 +32,7 @@ public final class PostgresStateStore: StateStore {
     }
 
     deinit {
-        PostgresSession.closeNow(connection.withLock { $0 })
+        PostgresSession.closeAndWait(connection.withLock { $0 })
     }
 
     /// `HOST:PORT/DB`, for messages.
@@ -153,6 +153,8 @@ public final class PostgresStateStore: StateStore {
             do {
                 return (try await work(active, logger), active)
             } catch {
+                // The connection may be in any state: the next step starts on a new one.
+                try? await active.close()
                 throw Failed(error: error, connection: active)
             }
         }
@@ -162,9 +164,11 @@ public final class PostgresStateStore: StateStore {
             return value
         case .failure(let error):
             let failed = error as? Failed
-            // The connection may be in any state: the next step starts afresh.
-            PostgresSession.closeNow(failed?.connection)
-            PostgresSession.closeNow(existing)
+            if failed == nil {
+                // No answer in time: the step's connection may still be busy; it is closed, and the next step
+                // starts on a new one.
+                PostgresSession.closeAndWait(existing)
+            }
             connection.withLock { $0 = nil }
             let cause = failed?.error ?? error
             if let error = cause as? StateFileError { throw error }

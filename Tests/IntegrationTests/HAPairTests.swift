@@ -37,6 +37,18 @@ import Testing
                     #expect(status.ha?.role == "leader", "the leader runs on this host")
                     #expect(status.connectors.map(\.emailDomain) == ["pair.example.com"])
                     #expect(second.isRunning)
+                    for output in [first.stderr, second.stderr, status.text] + rig.notify.received {
+                        #expect(!output.contains(PostgresServer.password), "the database password leaked")
+                    }
+                    // Both stop cleanly on SIGTERM, the leader after writing the whole state.
+                    for instance in [second, first] {
+                        instance.signal(SIGTERM)
+                        let result = try await instance.waitForExit(timeout: .seconds(20))
+                        #expect(result.status == 0, "\(result)")
+                    }
+                    let after = try await pair.status()
+                    #expect(after.ha?.leader == nil, "nobody leads once both stopped")
+                    #expect(after.connectors.map(\.emailDomain) == ["pair.example.com"], "the state stays")
                 }
             }
             #expect(!rig.directory.exists("state.json"), "a pair keeps no state file")
@@ -66,6 +78,8 @@ import Testing
                 try await rig.waitForMorePolls(.prod, count: 2, timeout: .seconds(30))
                 let status = try await rig.status(configPath: path)
                 #expect(status.ha?.leader?.pid == Int(daemon.pid))
+                #expect(daemon.stderr.contains("127.0.0.1:\(server.port)/ssowatch"), "the log names the database")
+                #expect(!daemon.stderr.contains(PostgresServer.password), "the database password leaked")
             }
         }
     }

@@ -70,10 +70,14 @@ final class PostgresServer: Sendable {
             "initdb", ["-D", "\(directory)/data", "-U", Self.role, "--auth=trust", "--no-sync", "-E", "UTF8"])
     }
 
-    /// `postgresql://ssowatch@127.0.0.1:PORT/DB`.
+    /// `postgresql://ssowatch:PASSWORD@127.0.0.1:PORT/DB`. Trust authentication never asks for the password:
+    /// it is there for tests to check that it appears nowhere.
     func url(database: String = "ssowatch") -> String {
-        "postgresql://\(Self.role)@127.0.0.1:\(port)/\(database)"
+        "postgresql://\(Self.role):\(Self.password)@127.0.0.1:\(port)/\(database)"
     }
+
+    /// The password in `url`.
+    static let password = "pw-n0t-for-logs"
 
     /// Starts the server and waits until it accepts connections.
     func start() throws {
