@@ -18,10 +18,21 @@ import Testing
                 try await rig.waitForMorePolls(.prod, count: 2)
                 let leader = try await pair.waitForLeader(among: [first])
                 #expect(leader.pid == first.pid)
-                let second = try pair.start()
+                // The standby runs the same configuration, but for the port of its metrics.
+                let metricsPort = try freeLoopbackPort()
+                let standbyConfig = try HAPairRig.config(
+                    rig, server: pair.server,
+                    [
+                        ("metrics_listen", "127.0.0.1:\(metricsPort)")
+                    ]
+                ).write(to: rig.directory, name: "standby.ini")
+                let second = try pair.start(standbyConfig)
                 try await second.reaped { second in
                     try await rig.waitForStatus(containing: "standby: leader is ")
                     try await rig.waitForStatus(containing: "(pid \(first.pid))")
+                    _ = try await waitForSamples(port: metricsPort, "ssowatch_leader 0 on the standby") {
+                        $0["ssowatch_leader"].flatMap(Double.init) == 0
+                    }
                     // Freeze the leader: it keeps its lock (the kernel still answers for its socket), and the
                     // standby must not poll in its place.
                     first.signal(SIGSTOP)

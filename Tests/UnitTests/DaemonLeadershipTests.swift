@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SSOWatchTestSupport
 import Testing
 
 @testable import SSOWatchDaemon
@@ -111,5 +112,15 @@ import Testing
             #expect(rig.log.contains("led in epoch 3, which has ended"))
             #expect(rig.notifier.messages.contains { $0.contains("STATUS=standby: another instance leads now") })
         }
+    }
+
+    @Test func theLeaderGaugeIsOneUnlessAStandby() {
+        let metrics = SSOWatchMetrics()
+        let leader = { prometheusSamples(metrics.render())["ssowatch_leader"].flatMap(Double.init) }
+        #expect(leader() == 1, "an instance alone always leads")
+        metrics.setLeader(false)
+        #expect(leader() == 0)
+        metrics.setLeader(true)
+        #expect(leader() == 1)
     }
 }
