@@ -75,6 +75,10 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
                 + "version \(found); this version understands up to \(supported)). It was left untouched. Upgrade "
                 + "ssowatch on this host."
         case .deposed(let database, let epoch, let current):
+            guard epoch > 0 else {
+                return
+                    "PostgreSQL \(database): this instance does not lead the pair now; it writes and delivers nothing"
+            }
             let now = current.map { "; the database is at epoch \($0)" } ?? ""
             return "PostgreSQL \(database): this instance led in epoch \(epoch), which has ended\(now): another "
                 + "instance leads now; this one stops writing and delivering"

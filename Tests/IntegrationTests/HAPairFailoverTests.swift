@@ -125,7 +125,7 @@ import Testing
                         !$0.isEmpty
                     }
                     let (first32, second32) = (0x7373_6f77, 0x6174_6368)
-                    let cut = try pair.server.psql(
+                    let cut = try await pair.server.psql(
                         """
                         SELECT count(pg_terminate_backend(pid)) FROM pg_locks WHERE locktype = 'advisory' AND granted
                         AND classid = \(first32)::oid AND objid = \(second32)::oid AND objsubid = 2

@@ -72,11 +72,20 @@ import Testing
             print("\(#function): skipped because \(PostgresServer.unavailableReason ?? "")")
             return
         }
-        let server = try PostgresServer()
-        defer {
-            server.stop()
+        let server = try await PostgresServer.create()
+        do {
+            try await Self.startLate(server)
+            await server.stop()
             server.remove()
+        } catch {
+            await server.stop()
+            server.remove()
+            throw error
         }
+    }
+
+    /// The body of `aDatabaseDownAtStartMeansStandbyThenLeader`: the server is created, not started.
+    private static func startLate(_ server: PostgresServer) async throws {
         try await withDaemonRig(connectors: ["late.example.com"]) { rig in
             let path = try HAPairRig.config(rig, server: server).write(to: rig.directory)
             try await rig.withDaemon(path) { daemon in
@@ -84,8 +93,8 @@ import Testing
                 try await rig.waitForStatus(containing: "standby: database unreachable (")
                 #expect(rig.pollCount() == 0)
                 #expect(daemon.isRunning, "an unreachable database is not fatal")
-                try server.start()
-                try server.createDatabase("ssowatch")
+                try await server.start()
+                try await server.createDatabase("ssowatch")
                 try await rig.waitForMorePolls(.prod, count: 2, timeout: .seconds(30))
                 let status = try await rig.status(configPath: path)
                 #expect(status.ha?.leader?.pid == Int(daemon.pid))
@@ -97,14 +106,15 @@ import Testing
 
     @Test func aNewerSchemaIsRefusedWithExit78() async throws {
         try await withHAPair { pair in
-            try pair.server.psql(
+            try await pair.server.psql(
                 "CREATE TABLE ssowatch_schema (version integer NOT NULL); INSERT INTO ssowatch_schema VALUES (99)")
             let run = try await runSSOWatch(["run", "--config", pair.configPath], timeout: .seconds(30))
             #expect(run.status == 78, "\(run)")
             #expect(run.stderr.contains("schema version 99"), "\(run.stderr)")
             let check = try await runSSOWatch(["check-config", "--config", pair.configPath])
             #expect(check.status == 78, "\(check)")
-            #expect(try pair.server.psql("SELECT version FROM ssowatch_schema") == "99", "left untouched")
+            let version = try await pair.server.psql("SELECT version FROM ssowatch_schema")
+            #expect(version == "99", "left untouched")
         }
     }
 

@@ -50,7 +50,19 @@ final class PostgresServer: Sendable {
     }
 
     /// Creates the cluster (not started yet: `start()`).
-    init() throws {
+    static func create() async throws -> PostgresServer {
+        let server = try PostgresServer()
+        do {
+            try await server.run(
+                "initdb", ["-D", "\(server.directory)/data", "-U", role, "--auth=trust", "--no-sync", "-E", "UTF8"])
+        } catch {
+            server.remove()
+            throw error
+        }
+        return server
+    }
+
+    private init() throws {
         guard let binaries = Self.findBinaries() else { throw HarnessError(Self.unavailableReason ?? "no PostgreSQL") }
         self.binaries = binaries
         user = getuid() == 0 ? Self.serviceUser() : nil
@@ -66,8 +78,6 @@ final class PostgresServer: Sendable {
                 throw HarnessError("could not give \(directory) to \(user): errno \(errno)")
             }
         }
-        try run(
-            "initdb", ["-D", "\(directory)/data", "-U", Self.role, "--auth=trust", "--no-sync", "-E", "UTF8"])
     }
 
     /// `postgresql://ssowatch:PASSWORD@127.0.0.1:PORT/DB`. Trust authentication never asks for the password:
@@ -80,8 +90,8 @@ final class PostgresServer: Sendable {
     static let password = "pw-n0t-for-logs"
 
     /// Starts the server and waits until it accepts connections.
-    func start() throws {
-        try run(
+    func start() async throws {
+        try await run(
             "pg_ctl",
             [
                 "-D", "\(directory)/data", "-l", "\(directory)/server.log", "-w", "-t", "30", "-o",
@@ -91,19 +101,19 @@ final class PostgresServer: Sendable {
     }
 
     /// Stops the server at once (no checkpoint).
-    func stop() {
-        _ = try? run("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "-t", "30", "stop"])
+    func stop() async {
+        _ = try? await run("pg_ctl", ["-D", "\(directory)/data", "-m", "immediate", "-w", "-t", "30", "stop"])
     }
 
     /// Creates a database.
-    func createDatabase(_ name: String) throws {
-        _ = try psql("CREATE DATABASE \(name)", database: "postgres")
+    func createDatabase(_ name: String) async throws {
+        _ = try await psql("CREATE DATABASE \(name)", database: "postgres")
     }
 
     /// Runs `sql` with psql and returns its unaligned output.
     @discardableResult
-    func psql(_ sql: String, database: String = "ssowatch") throws -> String {
-        try run(
+    func psql(_ sql: String, database: String = "ssowatch") async throws -> String {
+        try await run(
             "psql",
             [
                 "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p", "\(port)", "-U", Self.role,
@@ -123,9 +133,19 @@ final class PostgresServer: Sendable {
     }
 
     /// Runs one of the binaries (as `user` when set) and returns its standard output; throws with its
-    /// standard error when it fails. Each run has a deadline of 60 s.
+    /// standard error when it fails. Each run has a deadline of 60 s. It waits on a thread of its own, never
+    /// on one of the test runner's cooperative threads (two tests starting servers would stall every other
+    /// test).
     @discardableResult
-    private func run(_ tool: String, _ arguments: [String], path: String? = nil) throws -> String {
+    private func run(_ tool: String, _ arguments: [String], path: String? = nil) async throws -> String {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread {
+                continuation.resume(with: Result { try self.runBlocking(tool, arguments, path: path) })
+            }.start()
+        }
+    }
+
+    private func runBlocking(_ tool: String, _ arguments: [String], path: String?) throws -> String {
         let executable = path ?? "\(binaries)/\(tool)"
         let (program, argv) =
             user.map { ("/usr/sbin/runuser", ["-u", $0, "--", executable] + arguments) } ?? (executable, arguments)
@@ -179,12 +199,17 @@ func withPostgres<T>(_ test: String = #function, _ body: (PostgresServer) async 
         print("\(test): skipped because \(reason)")
         return nil
     }
-    let server = try PostgresServer()
-    defer {
-        server.stop()
+    let server = try await PostgresServer.create()
+    do {
+        try await server.start()
+        try await server.createDatabase("ssowatch")
+        let result = try await body(server)
+        await server.stop()
         server.remove()
+        return result
+    } catch {
+        await server.stop()
+        server.remove()
+        throw error
     }
-    try server.start()
-    try server.createDatabase("ssowatch")
-    return try await body(server)
 }
