@@ -183,11 +183,12 @@ public final class PostgresLeadership: LeadershipLease {
                 var epoch: Int?
                 for try await value in rows.decode(Int.self) { epoch = value }
                 guard let epoch else { throw MissingEpoch() }
-                _ = try await connection.query("DELETE FROM ssowatch_leader", logger: logger)
+                // The previous leader's row goes; when the state was last saved stays.
                 _ = try await connection.query(
                     """
-                    INSERT INTO ssowatch_leader (host, pid, epoch, since, backend_pid)
-                    VALUES (\(host), \(pid), \(epoch), now(), pg_backend_pid())
+                    WITH previous AS (DELETE FROM ssowatch_leader RETURNING last_saved)
+                    INSERT INTO ssowatch_leader (host, pid, epoch, since, backend_pid, last_saved)
+                    VALUES (\(host), \(pid), \(epoch), now(), pg_backend_pid(), (SELECT max(last_saved) FROM previous))
                     """, logger: logger)
                 return epoch
             }

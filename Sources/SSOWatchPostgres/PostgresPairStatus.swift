@@ -24,18 +24,27 @@ public enum PostgresPairStatus {
         return leader
     }
 
-    /// The shared state and the leader; `document` is `nil` when the database has no ssowatch tables yet.
+    /// The shared state, the leader and when the latest leader last saved the state; `document` is `nil` when
+    /// the database has no ssowatch tables yet.
     /// - Throws: `.database` when it cannot be reached or read, `.newerSchema`.
     public static func read(_ url: PostgresURL, logger: Logger) throws(StateFileError) -> (
-        document: StateDocument?, leader: LeaderRecord?
+        document: StateDocument?, leader: LeaderRecord?, lastSaved: Date?
     ) {
         try run(url, step: "reading the shared state", logger: logger) { connection in
-            guard let version = try await PostgresSchema.version(connection, logger: logger) else { return (nil, nil) }
+            guard let version = try await PostgresSchema.version(connection, logger: logger) else {
+                return (nil, nil, nil)
+            }
             guard version <= PostgresSchema.currentVersion else {
                 throw PostgresSchema.SchemaTooNew(found: version)
             }
             let document = try await PostgresStateStore.readDocument(connection, logger: logger)
-            return (document, try await leader(connection, logger: logger))
+            var lastSaved: Date?
+            for try await saved in try await connection.query(
+                "SELECT last_saved FROM ssowatch_leader", logger: logger
+            ).decode(Date?.self) {
+                lastSaved = saved
+            }
+            return (document, try await leader(connection, logger: logger), lastSaved)
         }
     }
 

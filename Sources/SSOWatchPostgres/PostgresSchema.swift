@@ -18,11 +18,18 @@ package enum PostgresSchema {
 
     /// Version 1, statement by statement.
     static let version1 = [
-        "CREATE TABLE IF NOT EXISTS ssowatch_schema (version integer NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS ssowatch_epoch (epoch bigint NOT NULL)",
+        // One row each, by construction: the key can only be true.
         """
-        CREATE TABLE IF NOT EXISTS ssowatch_leader (host text NOT NULL, pid integer NOT NULL, epoch bigint NOT NULL,
-        since timestamptz NOT NULL, backend_pid integer NOT NULL)
+        CREATE TABLE IF NOT EXISTS ssowatch_schema (one boolean PRIMARY KEY DEFAULT true CHECK (one),
+        version integer NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS ssowatch_epoch (one boolean PRIMARY KEY DEFAULT true CHECK (one),
+        epoch bigint NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS ssowatch_leader (one boolean PRIMARY KEY DEFAULT true CHECK (one), host text NOT NULL, pid integer NOT NULL, epoch bigint NOT NULL,
+        since timestamptz NOT NULL, backend_pid integer NOT NULL, last_saved timestamptz)
         """,
         "CREATE TABLE IF NOT EXISTS ssowatch_accounts (account_id text PRIMARY KEY, payload text NOT NULL)",
         """
@@ -66,8 +73,10 @@ package enum PostgresSchema {
                 _ = try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
             }
             _ = try await connection.query(
-                "INSERT INTO ssowatch_schema (version) VALUES (\(currentVersion))", logger: logger)
-            _ = try await connection.query("INSERT INTO ssowatch_epoch (epoch) VALUES (0)", logger: logger)
+                "INSERT INTO ssowatch_schema (version) VALUES (\(currentVersion)) ON CONFLICT DO NOTHING",
+                logger: logger)
+            _ = try await connection.query(
+                "INSERT INTO ssowatch_epoch (epoch) VALUES (0) ON CONFLICT DO NOTHING", logger: logger)
             return .created
         }
     }

@@ -115,11 +115,18 @@ public final class PostgresStateStore: StateStore {
     }
 
     /// Refuses the transaction unless the database is still at `epoch` (the row is locked against the next
-    /// leader's increment until the transaction ends).
+    /// leader's increment until the transaction ends), and notes the save's time in the leader row for
+    /// `status` (`state.last_saved`), in the same round trip.
     static func checkEpoch(
         _ epoch: Int, _ connection: PostgresConnection, logger: Logger, database: String
     ) async throws {
-        let rows = try await connection.query("SELECT epoch FROM ssowatch_epoch FOR SHARE", logger: logger)
+        let rows = try await connection.query(
+            """
+            WITH current AS (SELECT epoch FROM ssowatch_epoch FOR SHARE),
+            noted AS (UPDATE ssowatch_leader SET last_saved = now() WHERE epoch = \(epoch)
+            AND epoch = (SELECT epoch FROM current) RETURNING 1)
+            SELECT epoch FROM current
+            """, logger: logger)
         var current: Int?
         for try await value in rows.decode(Int.self) { current = value }
         guard current == epoch else {

@@ -54,7 +54,7 @@ struct StatusCommand: ParsableCommand {
 
     /// `status` of an active/passive pair: the shared state and the leader, from the database (docs/HA.md).
     private func showPair(_ url: PostgresURL, configuration: Configuration) throws {
-        let read: (document: StateDocument?, leader: LeaderRecord?)
+        let read: (document: StateDocument?, leader: LeaderRecord?, lastSaved: Date?)
         do {
             read = try PostgresPairStatus.read(url, logger: Logger(label: "ssowatch"))
         } catch {
@@ -66,7 +66,11 @@ struct StatusCommand: ParsableCommand {
         let pair = PairStatus(role: role, leader: read.leader, database: url.display)
         let document = read.document ?? StateDocument()
         if json {
-            print(StatusReport.json(state: document, configuration: configuration, now: Date(), pair: pair))
+            // Write failures are the leader's to log and show in STATUS=: the database that failed cannot hold them.
+            let health = StateHealth(lastSaved: read.lastSaved, lastError: nil)
+            print(
+                StatusReport.json(
+                    state: document, configuration: configuration, now: Date(), health: health, pair: pair))
         } else {
             if read.document == nil {
                 print("No ssowatch tables in PostgreSQL \(url.display) yet: no instance has run.")

@@ -75,6 +75,9 @@ import Testing
                 }
             }
             for instance in instances { _ = try await instance.killAndReap() }
+            // One row; at least one new epoch per takeover (a lease that lapsed under load adds more).
+            let epochs = try await pair.server.psql("SELECT count(*) = 1 AND max(epoch) >= 13 FROM ssowatch_epoch")
+            #expect(epochs == "t", "one epoch row, a new epoch for each of the 13 leadership terms")
             let deliveries = try rig.received(DaemonRig.genericPath).filter {
                 $0.responseStatus.map { (200..<300).contains($0) } ?? false
             }.map(GenericDelivery.init)

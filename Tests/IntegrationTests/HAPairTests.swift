@@ -46,6 +46,9 @@ import Testing
                     let status = try await pair.status()
                     #expect(status.ha?.leader?.pid == Int(leader.pid))
                     #expect(status.ha?.role == "leader", "the leader runs on this host")
+                    #expect(
+                        status.state?.lastSaved != nil,
+                        "when the leader last saved the shared state: \(first.stderr.suffix(2500))")
                     #expect(status.connectors.map(\.emailDomain) == ["pair.example.com"])
                     #expect(second.isRunning)
                     for output in [first.stderr, second.stderr, status.text] + rig.notify.received {
