@@ -162,6 +162,7 @@ def ssowatch_config(workdir, name, sim, accounts, interval, state_dir):
         "[daemon]",
         f"state_file = {state_dir}/state.json",
         f"poll_interval = {interval}s",
+        "settled_poll_interval = 0",  # the same interval for every account, as the Python poller
         "jitter = 0",
         f"api_base_url = {sim.base_url}",
         "request_timeout = 30s",

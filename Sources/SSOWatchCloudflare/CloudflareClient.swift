@@ -125,9 +125,13 @@ public struct CloudflareClient: Sendable {
     }
 
     /// `POST /accounts/{id}/sso_connectors/{connector}/begin_verification`.
-    public func beginVerification(accountID: String, connectorID: String) async throws(CloudflareAPIError) {
+    /// - Returns: the HTTP status of Cloudflare's (successful) answer.
+    @discardableResult
+    public func beginVerification(accountID: String, connectorID: String) async throws(CloudflareAPIError) -> Int {
         let path = "/accounts/\(accountID)/sso_connectors/\(connectorID)/begin_verification"
-        _ = try Self.decode(try await send("POST", path), expecting: .nothing, operation: "POST \(path)")
+        let response = try await send("POST", path)
+        _ = try Self.decode(response, expecting: .nothing, operation: "POST \(path)")
+        return response.status
     }
 
     // MARK: - Envelope handling

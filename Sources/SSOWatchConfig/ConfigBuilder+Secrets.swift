@@ -58,7 +58,7 @@ extension ConfigBuilder {
     /// What a message calls the secret of `base`.
     static func noun(_ base: String) -> String {
         switch base {
-        case "api_token": "token"
+        case "api_token", "api_write_token": "token"
         case "url": "URL"
         case "proxy": "proxy URL"
         case "ha_postgres_url": "database URL"

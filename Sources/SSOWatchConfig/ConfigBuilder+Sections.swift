@@ -14,6 +14,7 @@ extension ConfigBuilder {
         }
         let entries = try keyedEntries(section, allowed: ConfigSchema.daemonKeys)
         var tokenEntry: INIEntry?
+        var writeTokenEntry: INIEntry?
         var proxyEntry: INIEntry?
         var proxy: ProxyServer?
         var haEntry: INIEntry?
@@ -21,6 +22,7 @@ extension ConfigBuilder {
             switch entry.key {
             case "state_file": daemon.stateFile = try absoluteFilePath(entry)
             case "poll_interval": daemon.pollInterval = try pollInterval(entry)
+            case "settled_poll_interval": daemon.settledPollInterval = try settledPollInterval(entry)
             case "jitter": break  // checked below, against the final poll_interval
             case "api_base_url": daemon.apiBaseURL = try apiBaseURL(entry)
             case "request_timeout": daemon.requestTimeout = try duration(entry, in: 1...300)
@@ -49,6 +51,12 @@ extension ConfigBuilder {
             case let key where key.hasPrefix("proxy"):
                 proxy = try proxyServer(entry, previous: proxyEntry)
                 proxyEntry = entry
+            case "auto_begin_verification":
+                daemon.autoBegin = try autoBeginMode(entry)
+                lines.autoBegin = entry.line
+            case let key where key.hasPrefix("api_write_token"):
+                daemon.apiWriteToken = try secret(entry, base: "api_write_token", previous: writeTokenEntry)
+                writeTokenEntry = entry
             case let key where key.hasPrefix("ha_postgres_url"):
                 daemon.haPostgres = try postgresURL(entry, previous: haEntry)
                 haEntry = entry
@@ -56,6 +64,9 @@ extension ConfigBuilder {
                 daemon.apiToken = try secret(entry, base: "api_token", previous: tokenEntry)
                 tokenEntry = entry
             }
+        }
+        if let settledEntry = entries["settled_poll_interval"] {
+            try checkSettled(settledEntry, daemon.settledPollInterval, pollInterval: daemon.pollInterval, scope: "")
         }
         if let jitterEntry = entries["jitter"] {
             daemon.jitter = try jitter(jitterEntry, interval: daemon.pollInterval)
@@ -68,17 +79,22 @@ extension ConfigBuilder {
     /// - Parameters:
     ///   - webhookNames: every `[webhook]` name with its header line.
     ///   - accountIDs: ids seen so far, to reject a second section for the same account.
+    ///   - daemonAutoBeginLine: the line of `auto_begin_verification` in `[daemon]`, if there is one.
     mutating func accountConfig(
         _ section: INISection, daemon: DaemonConfig, webhookNames: [String: Int],
-        accountIDs: inout [String: (name: String, line: Int)]
+        accountIDs: inout [String: (name: String, line: Int)], daemonAutoBeginLine: Int? = nil
     ) throws(ConfigError) -> AccountConfig {
         let name = section.name ?? ""
-        _ = try keyedEntries(section, allowed: ConfigSchema.accountKeys)
+        let entries = try keyedEntries(section, allowed: ConfigSchema.accountKeys)
         var accountID: String?
         var token: Secret?
         var tokenEntry: INIEntry?
+        var writeToken: Secret?
+        var writeTokenEntry: INIEntry?
+        var autoBegin: (mode: AutoBeginMode, line: Int)?
         var interval = daemon.pollInterval
         var intervalLine: Int?
+        var settled = daemon.settledPollInterval
         var webhooks = webhookNames.sorted { $0.value < $1.value }.map(\.key)
         var enabled = true
         for entry in section.entries {
@@ -102,8 +118,13 @@ extension ConfigBuilder {
             case "poll_interval":
                 interval = try pollInterval(entry)
                 intervalLine = entry.line
+            case "settled_poll_interval": settled = try settledPollInterval(entry)
             case "webhooks": webhooks = try webhookList(entry, known: webhookNames)
             case "enabled": enabled = try bool(entry)
+            case "auto_begin_verification": autoBegin = (try autoBeginMode(entry), entry.line)
+            case let key where key.hasPrefix("api_write_token"):
+                writeToken = try secret(entry, base: "api_write_token", previous: writeTokenEntry)
+                writeTokenEntry = entry
             default:  // the api_token* keys
                 token = try secret(entry, base: "api_token", previous: tokenEntry)
                 tokenEntry = entry
@@ -128,9 +149,23 @@ extension ConfigBuilder {
                 "jitter \(ValueParsers.formatDuration(spread)) is more than half of this "
                     + "poll_interval; this account's jitter is limited to \(ValueParsers.formatDuration(interval / 2))")
         }
+        // Its own settled_poll_interval must not be shorter than its poll_interval; one inherited from
+        // [daemon] yields to a longer poll_interval of the account's own (docs/CONFIGURATION.md).
+        if let settledEntry = entries["settled_poll_interval"] {
+            try checkSettled(
+                settledEntry, settled, pollInterval: interval, scope: intervalLine == nil ? "the [daemon] " : "this ")
+        }
+        let mode = autoBegin?.mode ?? daemon.autoBegin
+        if writeToken == nil, let inherited = daemon.apiWriteToken {
+            writeToken = Secret(inherited.value, source: "[daemon] " + inherited.source)
+        }
+        try checkAutoBegin(
+            mode, line: autoBegin?.line ?? daemonAutoBeginLine ?? section.line, inherited: autoBegin == nil,
+            account: name, hasWriteToken: writeToken != nil, dns: daemon.dns)
         return AccountConfig(
             name: name, accountID: accountID, token: token, pollInterval: interval, webhooks: webhooks,
-            enabled: enabled, line: section.line)
+            enabled: enabled, line: section.line, settledPollInterval: settled.resolved(pollInterval: interval),
+            autoBegin: mode, writeToken: writeToken)
     }
 
     /// The daemon's token, else `CLOUDFLARE_API_TOKEN` (checked like every other source, its problems

@@ -40,6 +40,26 @@ extension ConfigBuilder {
         return seconds
     }
 
+    /// `settled_poll_interval`: `0` (the same as `poll_interval`) or a duration of at least 1s.
+    func settledPollInterval(_ entry: INIEntry) throws(ConfigError) -> SettledPollInterval {
+        let seconds = try duration(entry)
+        return seconds == 0 ? .sameAsPollInterval : .seconds(seconds)
+    }
+
+    /// Rejects a `settled_poll_interval` written shorter than the `poll_interval` it goes with: a settled
+    /// account would be polled more often than one with a pending connector.
+    func checkSettled(_ entry: INIEntry, _ settled: SettledPollInterval, pollInterval: TimeInterval, scope: String)
+        throws(ConfigError)
+    {
+        guard case .seconds(let seconds) = settled, seconds < pollInterval else { return }
+        throw error(
+            entry.line,
+            "settled_poll_interval \(ValueParsers.formatDuration(seconds)) is shorter than \(scope)poll_interval "
+                + "(\(ValueParsers.formatDuration(pollInterval))): settled accounts are polled less often than those "
+                + "with a pending connector, not more; write at least \(ValueParsers.formatDuration(pollInterval)), or "
+                + "0 for the same interval")
+    }
+
     /// `dns_check_interval`: at least 1s; below 1m it warns, as a short `poll_interval` does.
     mutating func dnsCheckInterval(_ entry: INIEntry) throws(ConfigError) -> TimeInterval {
         let seconds = try duration(entry, in: 1...ValueParsers.maximumDuration)

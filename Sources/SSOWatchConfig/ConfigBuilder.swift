@@ -12,6 +12,8 @@ package struct ConfigBuilder {
     /// Lines of the `[daemon]` keys that later checks point at.
     struct DaemonLines {
         var rateLimit: Int?
+        /// `auto_begin_verification`, which the accounts that inherit it are checked against.
+        var autoBegin: Int?
     }
 
     init(path: String, environment: [String: String], fileSystem: any ConfigFileSystem) {
@@ -47,7 +49,9 @@ package struct ConfigBuilder {
             switch section.kind {
             case "account":
                 accounts.append(
-                    try accountConfig(section, daemon: daemon, webhookNames: outline.webhooks, accountIDs: &accountIDs))
+                    try accountConfig(
+                        section, daemon: daemon, webhookNames: outline.webhooks, accountIDs: &accountIDs,
+                        daemonAutoBeginLine: daemonLines.autoBegin))
             case "webhook":
                 webhooks.append(try webhookConfig(section))
             default:
@@ -63,13 +67,22 @@ package struct ConfigBuilder {
         }
         var configuration = Configuration(
             path: path, daemon: daemon, accounts: accounts, webhooks: webhooks, warnings: [])
-        for group in RequestBudget.groups(for: configuration) where !group.fits {
+        // Only the settled schedule must fit: with adaptive polling, the budget not fitting every account at
+        // its poll_interval is expected, and check-config's summary says how many pending accounts fit.
+        for group in RequestBudget.groups(for: configuration) where !group.settledFits {
+            let need = group.accounts.count == 1 ? "needs" : "share one API token and need"
+            let window = ValueParsers.formatDuration(group.window)
+            let smallest = ValueParsers.formatDuration(group.smallestFittingInterval)
             warn(
                 daemonLines.rateLimit ?? group.firstLine,
-                "\(group.accountsDescription) \(group.accounts.count == 1 ? "needs" : "share one API token and need") "
-                    + "\(group.requestsDescription) requests per \(ValueParsers.formatDuration(group.window)), more "
-                    + "than rate_limit allows (\(group.limit)); polls will come less often than poll_interval. "
-                    + "A poll_interval of at least \(ValueParsers.formatDuration(group.smallestFittingInterval)) fits")
+                group.isAdaptive
+                    ? "\(group.accountsDescription) \(need) \(group.settledRequestsDescription) requests per \(window) "
+                        + "even when settled, more than rate_limit allows (\(group.limit)); polls will be spaced by the "
+                        + "budget, less often than settled_poll_interval. A settled_poll_interval of at least "
+                        + "\(smallest) fits"
+                    : "\(group.accountsDescription) \(need) \(group.requestsDescription) requests per \(window), more "
+                        + "than rate_limit allows (\(group.limit)); polls will come less often than poll_interval. "
+                        + "A poll_interval of at least \(smallest) fits")
         }
         configuration.warnings = warnings
         return configuration

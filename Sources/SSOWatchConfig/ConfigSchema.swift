@@ -12,13 +12,17 @@ enum ConfigSchema {
 
     static let daemonKeys =
         [
-            "state_file", "poll_interval", "jitter", "api_base_url", "request_timeout", "rate_limit",
+            "state_file", "poll_interval", "settled_poll_interval", "jitter", "api_base_url", "request_timeout",
+            "rate_limit",
             "max_concurrent_requests", "notify_on_first_seen", "stuck_after", "delivery_max_age", "log_level",
             "metrics_listen", "dns_check", "dns_resolvers", "dns_query", "dns_check_interval", "dns_timeout",
-            "dns_port", "ca_file",
-        ] + secretKeys("api_token") + secretKeys("proxy") + secretKeys("ha_postgres_url")
+            "dns_port", "ca_file", "auto_begin_verification",
+        ] + secretKeys("api_token") + secretKeys("proxy") + secretKeys("api_write_token")
+            + secretKeys("ha_postgres_url")
 
-    static let accountKeys = ["account_id", "poll_interval", "webhooks", "enabled"] + secretKeys("api_token")
+    static let accountKeys =
+        ["account_id", "poll_interval", "settled_poll_interval", "webhooks", "enabled", "auto_begin_verification"]
+        + secretKeys("api_token") + secretKeys("api_write_token")
 
     static let webhookKeys = ["type", "events", "timeout"] + secretKeys("url")
 

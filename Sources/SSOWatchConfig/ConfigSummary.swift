@@ -21,12 +21,14 @@ public enum ConfigSummary {
             [
                 account.name, account.accountID, account.enabled ? "yes" : "no",
                 ValueParsers.formatDuration(account.pollInterval),
+                ValueParsers.formatDuration(account.settledInterval),
                 account.webhooks.isEmpty ? "(none)" : account.webhooks.joined(separator: ", "),
-                account.token.source,
+                account.autoBegin.rawValue, account.token.source,
             ]
         }
         return ["Accounts (\(config.accounts.count)):"]
-            + table([["NAME", "ACCOUNT ID", "ENABLED", "INTERVAL", "WEBHOOKS", "TOKEN"]] + rows)
+            + table(
+                [["NAME", "ACCOUNT ID", "ENABLED", "INTERVAL", "SETTLED", "WEBHOOKS", "AUTO BEGIN", "TOKEN"]] + rows)
     }
 
     static func webhookLines(_ config: Configuration) -> [String] {
@@ -47,6 +49,12 @@ public enum ConfigSummary {
         return EventKind.allCases.filter(events.contains).map(\.rawValue).joined(separator: ", ")
     }
 
+    /// `30m`, or that adaptive polling is off (`settled_poll_interval = 0`).
+    static func settledDescription(_ daemon: DaemonConfig) -> String {
+        if daemon.settledPollInterval == .sameAsPollInterval { return "same as poll interval (adaptive polling off)" }
+        return ValueParsers.formatDuration(daemon.settledPollInterval.resolved(pollInterval: daemon.pollInterval))
+    }
+
     static func daemonLines(_ daemon: DaemonConfig) -> [String] {
         let jitter: String
         switch daemon.jitter {
@@ -60,6 +68,7 @@ public enum ConfigSummary {
         let rows = [
             stateRow,
             ["poll interval", ValueParsers.formatDuration(daemon.pollInterval)],
+            ["settled poll interval", settledDescription(daemon)],
             ["jitter", jitter],
             ["API base URL", daemon.apiBaseURL],
             ["request timeout", ValueParsers.formatDuration(daemon.requestTimeout)],
@@ -70,6 +79,8 @@ public enum ConfigSummary {
             ],
             ["max concurrent requests", String(daemon.maxConcurrentRequests)],
             ["default API token", daemon.apiToken?.source ?? "none"],
+            ["auto begin verification", daemon.autoBegin.rawValue],
+            ["default write token", daemon.apiWriteToken?.source ?? "none"],
             ["notify on first seen", daemon.notifyOnFirstSeen ? "yes" : "no"],
             ["stuck after", daemon.stuckAfter.map(ValueParsers.formatDuration) ?? "off"],
             ["delivery max age", ValueParsers.formatDuration(daemon.deliveryMaxAge)],
@@ -83,6 +94,8 @@ public enum ConfigSummary {
         return ["Daemon:"] + table(rows + metrics + proxy + authorities)
     }
 
+    /// Per token: the requests per window with every account at its `poll_interval` (all pending, the worst
+    /// case) and at its `settled_poll_interval` (the steady state), against the limit (docs/COMMANDS.md).
     static func budgetLines(_ config: Configuration) -> [String] {
         let limit = config.daemon.rateLimit
         let header =
@@ -92,14 +105,26 @@ public enum ConfigSummary {
         guard !groups.isEmpty else { return [header, "  no enabled accounts"] }
         let rows = groups.map { group in
             [
-                group.name,
-                "\(group.requestsDescription) of \(group.limit) requests per "
+                group.name, "\(group.accounts.count) account\(group.accounts.count == 1 ? "" : "s")",
+                "all pending: \(group.requestsDescription) of \(group.limit) requests per "
                     + ValueParsers.formatDuration(group.window),
-                group.fits ? "fits" : "DOES NOT FIT",
-                "smallest interval that fits: \(ValueParsers.formatDuration(group.smallestFittingInterval))",
+                "settled: \(group.settledRequestsDescription)", verdict(group),
             ]
         }
         return [header] + table(rows)
+    }
+
+    /// Whether the group fits: always, only while few enough accounts have a pending connector, or not even
+    /// settled (then the budget spaces the polls).
+    static func verdict(_ group: RequestBudget.Group) -> String {
+        let smallest = ValueParsers.formatDuration(group.smallestFittingInterval)
+        if group.fits { return "fits" }
+        guard group.settledFits else {
+            return "DOES NOT FIT: polls are spaced by the budget; smallest interval that fits: \(smallest)"
+        }
+        let pending = group.pendingAccountsThatFit
+        return "fits while at most \(pending) account\(pending == 1 ? " has" : "s have") a pending connector; "
+            + "smallest poll_interval that fits all: \(smallest)"
     }
 
     static func warningLines(_ warnings: [ConfigWarning]) -> [String] {

@@ -51,6 +51,30 @@ public struct RateLimit: Sendable, Hashable {
     }
 }
 
+/// `settled_poll_interval` in `[daemon]` (docs/CONFIGURATION.md): how often an account whose connectors are all
+/// settled is polled, before each account's own `poll_interval` is known.
+public enum SettledPollInterval: Sendable, Hashable {
+    /// Not set: 30 minutes, or the account's `poll_interval` when that is longer.
+    case unset
+    /// `0`: the same as the account's `poll_interval` (adaptive polling off).
+    case sameAsPollInterval
+    /// A duration written in `[daemon]`; an account whose own `poll_interval` is longer uses that instead.
+    case seconds(TimeInterval)
+
+    /// The default when the key is not set.
+    public static let defaultSeconds: TimeInterval = 1800
+
+    /// The settled interval of an account polled every `pollInterval` that inherits this setting: never
+    /// shorter than `pollInterval`.
+    public func resolved(pollInterval: TimeInterval) -> TimeInterval {
+        switch self {
+        case .unset: return max(Self.defaultSeconds, pollInterval)
+        case .sameAsPollInterval: return pollInterval
+        case .seconds(let seconds): return max(seconds, pollInterval)
+        }
+    }
+}
+
 /// Log levels accepted by `log_level`.
 public enum LogLevelSetting: String, Sendable, CaseIterable, Hashable {
     case debug, info, notice, warning, error
@@ -60,6 +84,8 @@ public enum LogLevelSetting: String, Sendable, CaseIterable, Hashable {
 public struct DaemonConfig: Sendable, Hashable {
     public var stateFile: String
     public var pollInterval: TimeInterval
+    /// `settled_poll_interval`, as written in `[daemon]`; each account's is ``AccountConfig/settledPollInterval``.
+    public var settledPollInterval: SettledPollInterval = .unset
     public var jitter: Jitter
     /// Base URL without a trailing slash, e.g. `https://api.cloudflare.com/client/v4`.
     public var apiBaseURL: String
@@ -79,6 +105,11 @@ public struct DaemonConfig: Sendable, Hashable {
     public var dns = DNSCheckConfig()
     /// `proxy*` and `ca_file`, and the proxy variables of the environment.
     public var network = NetworkSettings()
+    /// `auto_begin_verification`: the default of every account.
+    public var autoBegin = AutoBeginMode.off
+    /// The default write token, if one of the four `api_write_token*` keys was set. Only
+    /// `begin_verification` uses it; polling never does.
+    public var apiWriteToken: Secret?
     /// `ha_postgres_url*`: the database of an active/passive pair (docs/HA.md); `nil` (the default) keeps
     /// the state in `stateFile`.
     public var haPostgres: PostgresURL?
@@ -109,6 +140,20 @@ public struct AccountConfig: Sendable, Hashable {
     public var enabled: Bool
     /// Line of the section header, for messages.
     public var line: Int
+    /// How often the account is polled while all its connectors are settled (docs/MONITORING.md, adaptive
+    /// polling): its own `settled_poll_interval` or the daemon's, never shorter than ``pollInterval``;
+    /// `nil` means the same as ``pollInterval``.
+    public var settledPollInterval: TimeInterval? = nil
+
+    /// The interval between polls while every connector is `verified`, `failed` or `awaiting` (or there are none).
+    public var settledInterval: TimeInterval { max(settledPollInterval ?? pollInterval, pollInterval) }
+
+    /// Whether the account is polled less often once settled.
+    public var isAdaptive: Bool { settledInterval > pollInterval }
+    /// `auto_begin_verification`: its own or the daemon's.
+    public var autoBegin = AutoBeginMode.off
+    /// The token `begin_verification` is called with (its own or the daemon's); never used for polling.
+    public var writeToken: Secret?
 }
 
 /// One `[webhook "NAME"]` section, with its secrets resolved.

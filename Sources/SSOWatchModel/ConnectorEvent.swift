@@ -7,9 +7,12 @@ public enum EventKind: String, Sendable, CaseIterable, Hashable {
     case dnsMissing = "dns_missing"
     /// The TXT record is now on every nameserver.
     case dnsFound = "dns_found"
+    /// ssowatch began (or, with `dry-run`, would begin) the connector's verification itself, or tried to and
+    /// Cloudflare said no (docs/NOTIFICATIONS.md).
+    case verificationStarted = "verification_started"
 
     /// The kinds a webhook receives when its `events` is not set.
-    public static let defaults: Set<EventKind> = [.verified, .failed, .dnsMissing, .dnsFound]
+    public static let defaults: Set<EventKind> = [.verified, .failed, .dnsMissing, .dnsFound, .verificationStarted]
 
     /// The generic webhook `type` value, e.g. `connector.verified`.
     public var typeName: String { "connector.\(rawValue)" }
@@ -46,13 +49,18 @@ public struct ConnectorEvent: Sendable, Equatable, Hashable {
     public var verificationCode: String?
     /// The latest check of the TXT record when the event was detected; `nil` when none ran (docs/DNS.md).
     public var dns: DNSRecordCheck?
+    /// What ssowatch did about the connector's verification; only `verification_started` has one.
+    public var assist: AutoBeginReport?
+    /// The account's `auto_begin_verification` when it is not `off`, on `dns_found` events: their message
+    /// then says that ssowatch begins verification itself rather than asking a person to.
+    public var autoBegin: AutoBeginMode?
 
     /// Creates an event.
     public init(
         id: String = ConnectorEvent.newID(), kind: EventKind, detectedAt: Date, accountName: String,
         accountID: String, connectorID: String, emailDomain: String?, enabled: Bool?, status: String,
         previousStatus: VerificationStatus?, previousStatusSince: Date?, verificationCode: String?,
-        dns: DNSRecordCheck? = nil
+        dns: DNSRecordCheck? = nil, assist: AutoBeginReport? = nil, autoBegin: AutoBeginMode? = nil
     ) {
         self.id = id
         self.kind = kind
@@ -67,6 +75,8 @@ public struct ConnectorEvent: Sendable, Equatable, Hashable {
         self.previousStatusSince = previousStatusSince
         self.verificationCode = verificationCode
         self.dns = dns
+        self.assist = assist
+        self.autoBegin = autoBegin
     }
 
     /// A fresh random event id.

@@ -84,6 +84,13 @@ struct BatchText: Sendable {
                 .value(v.status),
             ]
         case .dnsFound: line += [.text("TXT record found, "), .value(v.status)]
+        case .verificationStarted:
+            line += [
+                .text(
+                    event.assist?.outcome == .wouldCall
+                        ? "would begin verification (dry-run), " : "begin verification: "),
+                .value(v.assistOutcome ?? v.status),
+            ]
         default: line.append(.value(v.status))
         }
         if let previous = v.previous {

@@ -50,6 +50,7 @@ struct GenericRenderer: MessageRenderer {
                 "verification_code": .optional(event.verificationCode),
                 "dns_record": record,
                 "dns": event.dns.map(\.json) ?? .null,
+                "assist": event.assist.map(\.json) ?? .null,
             ]),
         ])
     }
@@ -84,6 +85,19 @@ struct GenericRenderer: MessageRenderer {
             headers.append(.init(name: "webhook-signature", value: signature))
         }
         return RenderedRequest(headers: headers, body: bytes, eventIDs: eventIDs)
+    }
+}
+
+extension AutoBeginReport {
+    /// A `verification_started` body's `data.assist` (docs/NOTIFICATIONS.md).
+    package var json: JSONValue {
+        .obj([
+            "mode": .string(mode.rawValue),
+            "outcome": .string(outcome.rawValue),
+            "http_status": httpStatus.map(JSONValue.int) ?? .null,
+            "cloudflare_error": .optional(cloudflareError),
+            "read_back_status": .optional(readBackStatus),
+        ])
     }
 }
 

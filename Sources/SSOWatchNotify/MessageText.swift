@@ -83,6 +83,7 @@ struct ChatText: Sendable {
         case .removed: "🗑️"
         case .dnsMissing: "🔍"
         case .dnsFound: "📬"
+        case .verificationStarted: "🚀"
         }
     }
 
@@ -92,8 +93,17 @@ struct ChatText: Sendable {
         case .verified: .good
         case .failed: .danger
         case .stuck, .dnsMissing: .warning
-        case .dnsFound: .good
+        case .dnsFound, .verificationStarted: .good
         default: .neutral
+        }
+    }
+
+    /// The tone of one event: a kind's, except that an attempt to begin verification that failed is a warning.
+    static func tone(for event: ConnectorEvent) -> Tone {
+        switch event.assist?.outcome {
+        case .refused, .error: .warning
+        case .wouldCall: .neutral
+        default: tone(for: event.kind)
         }
     }
 
@@ -180,6 +190,8 @@ extension ChatText {
                 .text(" is now on every nameserver of the domain (noticed at \(at)); the connector is "), status,
                 .text("."),
             ]
+        case .verificationStarted:
+            (title, summary) = ChatText.assistWording(event, values: v, at: at)
         }
 
         var facts = [
@@ -197,8 +209,10 @@ extension ChatText {
             facts.append(Fact(label: "Since", value: [.text(NotifyTime.human(since))]))
         }
         let changed =
-            [.appeared, .removed, .stuck, .dnsMissing, .dnsFound].contains(event.kind) ? "Noticed" : "Changed"
+            [.appeared, .removed, .stuck, .dnsMissing, .dnsFound, .verificationStarted].contains(event.kind)
+            ? "Noticed" : "Changed"
         facts.append(Fact(label: changed, value: [.text(at)]))
+        if let outcome = v.assistOutcome { facts.append(Fact(label: "Cloudflare answered", value: [.value(outcome)])) }
         facts.append(Fact(label: "Connector", value: [.code(v.connector)]))
         if [.failed, .awaiting, .stuck, .dnsMissing].contains(event.kind) {
             facts.append(Fact(label: "TXT record name", value: [.code(v.domain)]))
@@ -210,7 +224,7 @@ extension ChatText {
 
         let emoji = ChatText.emoji(for: event.kind)
         self.init(
-            id: event.id, tone: ChatText.tone(for: event.kind), emoji: emoji, title: title, summary: summary,
+            id: event.id, tone: ChatText.tone(for: event), emoji: emoji, title: title, summary: summary,
             facts: facts,
             action: ChatText.action(for: event, values: v),
             footer: [.text("ssowatch · event "), .value(v.eventID)],
@@ -258,8 +272,22 @@ extension ChatText {
                     .text(" Cloudflare fails the verification if it does not find the record within about two days."))
             }
             return action
+        case .verificationStarted:
+            return assistAction(event, begin: begin)
+        case .dnsFound where (event.status == "awaiting" || event.status == "failed") && event.autoBegin == .on:
+            return [
+                .strong([.text("Next:")]),
+                .text(" ssowatch begins verification itself if the record is still on every nameserver at a check "),
+                .text("one dns_check_interval from now (auto_begin_verification = on)."),
+            ]
         case .dnsFound where event.status == "awaiting" || event.status == "failed":
-            return [.strong([.text("Next:")]), .text(" run "), begin, .text(" so that Cloudflare checks the record.")]
+            var action: [Span] = [
+                .strong([.text("Next:")]), .text(" run "), begin, .text(" so that Cloudflare checks the record."),
+            ]
+            if event.autoBegin == .dryRun {
+                action.append(.text(" (auto_begin_verification = dry-run: ssowatch only says when it would.)"))
+            }
+            return action
         case .dnsFound:
             return [.text("Cloudflare should verify the domain at its next check.")]
         case .verified where event.enabled != true:
@@ -287,6 +315,8 @@ struct EventValues: Sendable {
     var dns: String?
     /// What the latest DNS check found, in a sentence.
     var dnsDetail: String?
+    /// What Cloudflare answered to `begin_verification`, for `verification_started`.
+    var assistOutcome: String?
 
     init(_ event: ConnectorEvent, caps: ValueCaps) {
         func cap(_ s: String, _ limit: Int) -> String { Truncation.truncate(s, to: limit) }
@@ -301,5 +331,6 @@ struct EventValues: Sendable {
         heldFor = previous != nil ? since.map { NotifyTime.duration(event.detectedAt.timeIntervalSince($0)) } : nil
         dns = event.dns.map { cap(String($0.summaryLine.dropFirst("DNS: ".count)), caps.code) }
         dnsDetail = event.dns.map { cap($0.detail, caps.code) }
+        assistOutcome = event.assist.map { cap($0.answerDescription, caps.code) }
     }
 }

@@ -67,11 +67,11 @@ struct NtfyRenderer: ChatRenderer {
         return paragraphs.joined(separator: "\n\n")
     }
 
-    /// ntfy priorities 1–5: failed is high, verified/stuck/dns_missing/test default, the rest low.
+    /// ntfy priorities 1–5: failed is high, verified/stuck/dns_missing/verification_started/test default, the rest low.
     static func priority(_ kind: EventKind?) -> Int {
         switch kind {
         case .failed: 4
-        case .verified, .stuck, .dnsMissing, nil: 3
+        case .verified, .stuck, .dnsMissing, .verificationStarted, nil: 3
         default: 2
         }
     }
@@ -82,7 +82,7 @@ struct NtfyRenderer: ChatRenderer {
 
     static let tagOrder = [
         "rotating_light", "warning", "white_check_mark", "hourglass_flowing_sand", "pause_button", "new",
-        "wastebasket", "mag", "mailbox_with_mail", "bell",
+        "wastebasket", "mag", "mailbox_with_mail", "rocket", "bell",
     ]
 
     /// The emoji short code ntfy shows for a kind (`nil`: a test message).
@@ -97,6 +97,7 @@ struct NtfyRenderer: ChatRenderer {
         case .removed: "wastebasket"
         case .dnsMissing: "mag"
         case .dnsFound: "mailbox_with_mail"
+        case .verificationStarted: "rocket"
         case nil: "bell"
         }
     }

@@ -57,6 +57,15 @@ public final class CloudflareSimulator: Sendable {
         store.state.withLock { _ = $0.accounts[accountID, default: SimulatedAccount()].tokens.insert(token) }
     }
 
+    /// Gives `token` read permission only (or, with `false`, write permission back): its writes, such as
+    /// `begin_verification`, then get HTTP 403 with Cloudflare's error 10000, as a token without
+    /// "SSO Connector Write" does.
+    public func setReadOnly(_ token: String, _ readOnly: Bool = true) {
+        store.state.withLock { state in
+            if readOnly { state.readOnlyTokens.insert(token) } else { state.readOnlyTokens.remove(token) }
+        }
+    }
+
     /// Revokes `token` for one account, or for every account when `accountID` is nil.
     public func removeToken(_ token: String, accountID: String? = nil) {
         store.state.withLock { state in

@@ -17,8 +17,11 @@ import Synchronization
 /// | `POST /__sim/flip` `{"account": ID, "connector": ID, "status": S}` | `{"flip": N, "flipped_at": T}` (404 for an unknown connector) |
 /// | `GET /__sim/flips` | `{"flips": [{"flip", "account", "connector", "status", "flipped_at", "served_at"}]}` |
 /// | `GET /__sim/received?after=SEQ` | `{"received": [{"sequence", "received_at", "type", "connector", "status", "event_id"}]}` |
-/// | `GET /__sim/stats` | `{"list_requests": N, "requests": N, "received": N}`, and `"dns_queries": N` with a `DNSSimulator` |
+/// | `GET /__sim/stats` | `{"list_requests": N, "requests": N, "rate_limited": N, "received": N}`, and `"dns_queries": N` with a `DNSSimulator` |
+/// | `GET /__sim/request-times?after=N` | `{"total": T, "times": [T…]}`: when each API request after the N-th was answered (at most the latest 1,000,000 are kept) |
 /// | `POST /__sim/reset` | forgets the flips and the receiver's recorded requests |
+/// | `POST /__sim/read-only` `{"token": T, "read_only": B}` | `{}`: with `true`, the token's writes (`begin_verification`…) get Cloudflare's 403 |
+/// | `GET /__sim/begin-verifications` | `{"calls": [{"sequence", "account", "connector", "token", "status"}]}`: the recent `begin_verification` requests, the token each carried and the HTTP status it got |
 ///
 /// Times are Unix seconds (fractional) from the simulator's clock. `served_at` is when the simulator
 /// answered the first successful list of the flipped connector's account that was decided after the flip
@@ -44,7 +47,16 @@ public final class SimulatorControl: Sendable {
         /// Indices in `flips` not yet served, by account.
         var unserved: [String: [Int]] = [:]
         var listRequests = 0
+        /// Answers with HTTP 429.
+        var rateLimited = 0
+        /// When each API request was answered (Unix seconds), for the requests-per-window figures.
+        var requestTimes: [Double] = []
+        /// API requests whose time was dropped from the front of `requestTimes`.
+        var requestTimesDropped = 0
     }
+
+    /// The most request times kept (a benchmark makes tens of thousands).
+    private static let requestTimeLimit = 1_000_000
 
     /// The most flips remembered; older ones are dropped (a benchmark makes a few hundred).
     private static let flipLimit = 100_000
@@ -72,10 +84,18 @@ public final class SimulatorControl: Sendable {
     // MARK: Observing list responses
 
     private func observe(_ request: RecordedRequest) {
+        let now = Date()
+        state.withLock { state in
+            if state.requestTimes.count >= Self.requestTimeLimit {
+                state.requestTimes.removeFirst(Self.requestTimeLimit / 2)
+                state.requestTimesDropped += Self.requestTimeLimit / 2
+            }
+            state.requestTimes.append(now.timeIntervalSince1970)
+            if request.responseStatus == 429 { state.rateLimited += 1 }
+        }
         guard request.method == "GET", request.responseStatus == 200,
             case .route(let accountID, .collection) = SimulatorRoute(path: request.path)
         else { return }
-        let now = Date()
         state.withLock { state in
             state.listRequests += 1
             guard let pending = state.unserved[accountID] else { return }
@@ -100,7 +120,10 @@ public final class SimulatorControl: Sendable {
         case ("GET", "flips"): return flips()
         case ("GET", "received"): return received(after: Self.queryInt(request.query, "after") ?? 0)
         case ("GET", "stats"): return stats()
+        case ("GET", "request-times"): return requestTimes(after: Self.queryInt(request.query, "after") ?? 0)
         case ("POST", "reset"): return reset()
+        case ("POST", "read-only"): return readOnly(request.body)
+        case ("GET", "begin-verifications"): return beginVerifications()
         default: return Self.reply(404, "{\"error\":\"unknown control request\"}")
         }
     }
@@ -168,12 +191,21 @@ public final class SimulatorControl: Sendable {
     }
 
     private func stats() -> ServerResponse {
-        let lists = state.withLock { $0.listRequests }
+        let (lists, limited) = state.withLock { ($0.listRequests, $0.rateLimited) }
         let dnsQueries = dns.map { ",\"dns_queries\":\($0.queryCount)" } ?? ""
         return Self.reply(
             200,
-            "{\"list_requests\":\(lists),\"requests\":\(simulator.requestCount),"
+            "{\"list_requests\":\(lists),\"requests\":\(simulator.requestCount),\"rate_limited\":\(limited),"
                 + "\"received\":\(receiver.receivedCount)\(dnsQueries)}")
+    }
+
+    private func requestTimes(after count: Int) -> ServerResponse {
+        let (total, times) = state.withLock { state in
+            let total = state.requestTimesDropped + state.requestTimes.count
+            let start = min(max(0, count - state.requestTimesDropped), state.requestTimes.count)
+            return (total, state.requestTimes[start...].map { String(format: "%.6f", $0) })
+        }
+        return Self.reply(200, "{\"total\":\(total),\"times\":[" + times.joined(separator: ",") + "]}")
     }
 
     private func reset() -> ServerResponse {
@@ -183,6 +215,28 @@ public final class SimulatorControl: Sendable {
         }
         receiver.clearReceived()
         return Self.reply(200, "{}")
+    }
+
+    private func readOnly(_ body: [UInt8]) -> ServerResponse {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any],
+            let token = object["token"] as? String
+        else {
+            return Self.reply(400, "{\"error\":\"expected {\\\"token\\\", \\\"read_only\\\"}\"}")
+        }
+        simulator.setReadOnly(token, object["read_only"] as? Bool ?? true)
+        return Self.reply(200, "{}")
+    }
+
+    private func beginVerifications() -> ServerResponse {
+        let items = simulator.requests.compactMap { request -> String? in
+            guard case .route(let accountID, .beginVerification(let connectorID)) = SimulatorRoute(path: request.path)
+            else { return nil }
+            let token = SimulatorState.bearerToken(request.header("Authorization"))
+            return "{\"sequence\":\(request.sequence),\"account\":\(JSONText.string(accountID)),"
+                + "\"connector\":\(JSONText.string(connectorID)),\"token\":\(JSONText.string(token)),"
+                + "\"status\":\(request.responseStatus.map(String.init) ?? "null")}"
+        }
+        return Self.reply(200, "{\"calls\":[" + items.joined(separator: ",") + "]}")
     }
 
     // MARK: Helpers

@@ -101,7 +101,9 @@ extension SimulatorState {
             return reply.json(400, JSONText.failure([error]))
         }
         // No local copy of the account: mutating it in place below must not copy its storage.
-        guard accounts[accountID]?.tokens.contains(token) == true else {
+        guard accounts[accountID]?.tokens.contains(token) == true,
+            request.method == "GET" || !readOnlyTokens.contains(token)
+        else {
             return reply.failure(403, .authentication, "Authentication error")
         }
         if rateLimit.enforced && reply.rate.overQuota {

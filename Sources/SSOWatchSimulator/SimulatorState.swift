@@ -115,6 +115,9 @@ struct SimulatorState {
     }
 
     var accounts: [String: SimulatedAccount] = [:]
+    /// Tokens that may read but not write ("SSO Connector Read" without "Write"): their POST, PATCH and
+    /// DELETE requests get Cloudflare's 403.
+    var readOnlyTokens: Set<String> = []
     var faults: [FaultEntry] = []
     var log = RequestLog()
     var rateLimit = RateLimitPolicy()

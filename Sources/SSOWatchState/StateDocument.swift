@@ -132,9 +132,25 @@ public struct ConnectorState: Sendable, Equatable {
     /// The latest known-status transitions, oldest first, at most `ConnectorState.historyLimit`.
     public var history: [TransitionRecord]
     /// The latest check of the TXT record on the domain's nameservers (docs/DNS.md); `nil` when none ran.
-    public var dns: DNSRecordCheck?
+    public var dns: DNSRecordCheck? {
+        get { verification?.check }
+        set { verification = .init(check: newValue, episode: dnsEpisode, autoBegin: autoBegin) }
+    }
     /// What the DNS check has announced in the current episode; `nil` before the first check.
-    public var dnsEpisode: DNSEpisode?
+    public var dnsEpisode: DNSEpisode? {
+        get { verification?.episode }
+        set { verification = .init(check: dns, episode: newValue, autoBegin: autoBegin) }
+    }
+    /// What `auto_begin_verification` did and may still do (docs/STATE.md); `nil` before the first DNS check
+    /// and in files written before it existed.
+    public var autoBegin: AutoBeginRecord? {
+        get { verification?.autoBegin }
+        set { verification = .init(check: dns, episode: dnsEpisode, autoBegin: newValue) }
+    }
+    /// `dns`, `dnsEpisode` and `autoBegin`, kept out of line: most connectors (every verified one) have none of
+    /// them, and inline they added 72 bytes to each connector before `autoBegin` existed, 1.1 MB of the daemon's
+    /// memory with 10,000 connectors (BENCHMARKS.md).
+    private var verification: VerificationKnowledge?
 
     /// How many transitions `history` keeps.
     public static let historyLimit = 20
@@ -144,7 +160,7 @@ public struct ConnectorState: Sendable, Equatable {
         id: String, emailDomain: String? = nil, enabled: Bool? = nil, status: VerificationStatus? = nil,
         rawStatus: String? = nil, statusSince: Date, lastSeen: Date, missingCount: Int = 0,
         stuckNotified: Bool = false, verificationCode: String? = nil, history: [TransitionRecord] = [],
-        dns: DNSRecordCheck? = nil, dnsEpisode: DNSEpisode? = nil
+        dns: DNSRecordCheck? = nil, dnsEpisode: DNSEpisode? = nil, autoBegin: AutoBeginRecord? = nil
     ) {
         self.id = id
         self.emailDomain = emailDomain
@@ -157,8 +173,7 @@ public struct ConnectorState: Sendable, Equatable {
         self.stuckNotified = stuckNotified
         self.verificationCode = verificationCode
         self.history = history
-        self.dns = dns
-        self.dnsEpisode = dnsEpisode
+        self.verification = VerificationKnowledge(check: dns, episode: dnsEpisode, autoBegin: autoBegin)
     }
 
     /// The status as shown to people: the latest raw status, or `unknown` when missing.
@@ -170,6 +185,26 @@ public struct ConnectorState: Sendable, Equatable {
         if history.count > Self.historyLimit {
             history.removeFirst(history.count - Self.historyLimit)
         }
+    }
+}
+
+/// What the DNS check and verification assistance know about one connector (`ConnectorState.dns`, `.dnsEpisode`,
+/// `.autoBegin`); never changed once made.
+private final class VerificationKnowledge: Sendable, Equatable {
+    let check: DNSRecordCheck?
+    let episode: DNSEpisode?
+    let autoBegin: AutoBeginRecord?
+
+    /// The knowledge of the three; `nil` when all are `nil`.
+    init?(check: DNSRecordCheck?, episode: DNSEpisode?, autoBegin: AutoBeginRecord?) {
+        guard check != nil || episode != nil || autoBegin != nil else { return nil }
+        self.check = check
+        self.episode = episode
+        self.autoBegin = autoBegin
+    }
+
+    static func == (lhs: VerificationKnowledge, rhs: VerificationKnowledge) -> Bool {
+        lhs === rhs || (lhs.check == rhs.check && lhs.episode == rhs.episode && lhs.autoBegin == rhs.autoBegin)
     }
 }
 

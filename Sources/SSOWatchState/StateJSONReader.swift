@@ -156,8 +156,11 @@ extension JSONByteReader {
         var history: [TransitionRecord]?
         var dns: DNSRecordCheck?? = .none
         var episode: DNSEpisode?? = .none
+        var autoBegin: AutoBeginRecord?? = .none
         try object { (reader, key) throws(JSONReadError) in
             switch key {
+            case "auto_begin":
+                try reader.onceOptional(&autoBegin) { (r) throws(JSONReadError) in try r.autoBeginRecord() }
             case "dns": try reader.onceOptional(&dns) { (r) throws(JSONReadError) in try r.dnsCheck() }
             case "dns_episode": try reader.onceOptional(&episode) { (r) throws(JSONReadError) in try r.dnsEpisode() }
             case "id": try reader.once(&id, Self.string)
@@ -182,7 +185,8 @@ extension JSONByteReader {
             rawStatus: rawStatus ?? nil, statusSince: try required(since, "status_since"),
             lastSeen: try required(lastSeen, "last_seen"), missingCount: try required(missing, "missing_count"),
             stuckNotified: try required(stuck, "stuck_notified"), verificationCode: code ?? nil,
-            history: try required(history, "history"), dns: dns ?? nil, dnsEpisode: episode ?? nil)
+            history: try required(history, "history"), dns: dns ?? nil, dnsEpisode: episode ?? nil,
+            autoBegin: autoBegin ?? nil)
     }
 
     mutating func transition() throws(JSONReadError) -> TransitionRecord {
@@ -246,8 +250,13 @@ extension JSONByteReader {
         var previousSince: Date?? = .none
         var code: String?? = .none
         var dns: DNSRecordCheck?? = .none
+        var assist: AutoBeginReport?? = .none
+        var autoBegin: AutoBeginMode?? = .none
         try object { (reader, key) throws(JSONReadError) in
             switch key {
+            case "assist": try reader.onceOptional(&assist) { (r) throws(JSONReadError) in try r.autoBeginReport() }
+            case "auto_begin":
+                try reader.onceOptional(&autoBegin) { (r) throws(JSONReadError) in try r.autoBeginMode() }
             case "dns": try reader.onceOptional(&dns) { (r) throws(JSONReadError) in try r.dnsCheck() }
             case "id": try reader.once(&id, Self.string)
             case "kind": try reader.once(&kind) { (r) throws(JSONReadError) in try r.eventKind() }
@@ -270,7 +279,7 @@ extension JSONByteReader {
             accountID: try required(accountID, "account_id"), connectorID: try required(connectorID, "connector_id"),
             emailDomain: domain ?? nil, enabled: enabled ?? nil, status: try required(status, "status"),
             previousStatus: previous ?? nil, previousStatusSince: previousSince ?? nil, verificationCode: code ?? nil,
-            dns: dns ?? nil)
+            dns: dns ?? nil, assist: assist ?? nil, autoBegin: autoBegin ?? nil)
     }
 
     mutating func webhook() throws(JSONReadError) -> WebhookDeliveryState {

@@ -147,6 +147,11 @@ enum StateJSONWriter {
 
         mutating func connector(_ connector: ConnectorState) {
             raw("{")
+            if let record = connector.autoBegin {
+                raw("\"auto_begin\":")
+                autoBeginRecord(record)
+                comma()
+            }
             if let dns = connector.dns {
                 raw("\"dns\":")
                 dnsCheck(dns)
@@ -240,6 +245,14 @@ enum StateJSONWriter {
             string(event.accountID)
             raw(",\"account_name\":")
             string(event.accountName)
+            if let assist = event.assist {
+                raw(",\"assist\":")
+                autoBeginReport(assist)
+            }
+            if let mode = event.autoBegin {
+                raw(",\"auto_begin\":")
+                string(mode.rawValue)
+            }
             raw(",\"connector_id\":")
             string(event.connectorID)
             raw(",\"detected_at\":")

@@ -42,6 +42,13 @@ struct SimulateCommand: AsyncParsableCommand {
                 + "one free port (dns_port on the ready line)."))
     var dnsZone: String?
     @Option(
+        name: .customLong("rate-limit"),
+        help: ArgumentHelp(
+            "Enforce Cloudflare's token limit as N/SECONDS (default: 1200/300, not enforced).",
+            discussion: "Requests beyond N in a fixed SECONDS-long window of a token get HTTP 429; the Ratelimit "
+                + "headers count down from N. A benchmark with scaled time scales the window."))
+    var rateLimit: String?
+    @Option(
         name: .customLong("dns-present-every"),
         help: "With --dns-zone: publish the TXT record of every Nth connector, the others missing (1: all, 0: none).")
     var dnsPresentEvery: Int?
@@ -55,6 +62,9 @@ struct SimulateCommand: AsyncParsableCommand {
         }
         guard (1...16).contains(threads) else { throw ValidationError("--threads must be 1 to 16") }
         guard maxSeconds >= 1 else { throw ValidationError("--max-seconds must be at least 1") }
+        if let rateLimit, Self.policy(rateLimit) == nil {
+            throw ValidationError("--rate-limit must be N/SECONDS with N and SECONDS at least 1, e.g. 1200/300")
+        }
         if let dnsZone {
             guard ScenarioZone(apex: dnsZone, presentEvery: dnsPresentEvery ?? 2) != nil else {
                 throw ValidationError("--dns-zone must be a domain name and --dns-present-every at least 0")
@@ -66,6 +76,7 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let simulator = CloudflareSimulator(threads: threads)
+        if let policy = rateLimit.flatMap(Self.policy) { simulator.rateLimit = policy }
         let receiver = WebhookReceiver()
         let zone = dnsZone.flatMap { ScenarioZone(apex: $0, presentEvery: dnsPresentEvery ?? 2) }
         let seeded = SimulatorScenario(
@@ -111,6 +122,15 @@ struct SimulateCommand: AsyncParsableCommand {
         try? await simulator.stop()
         try? await receiver.stop()
         await dns?.shutdown()
+    }
+
+    /// `N/SECONDS` as an enforced policy, `nil` when malformed.
+    static func policy(_ text: String) -> RateLimitPolicy? {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let quota = Int(parts[0]), let window = Int(parts[1]), quota >= 1, window >= 1 else {
+            return nil
+        }
+        return RateLimitPolicy(quota: quota, windowSeconds: window, enforced: true)
     }
 
     /// Returns on SIGTERM or SIGINT, or after `maxSeconds`, so a forgotten simulator cannot outlive a run.

@@ -74,7 +74,7 @@ import Testing
                 #expect(
                     delivery.keys.data == [
                         "account", "connector", "status", "previous_status", "previous_status_since",
-                        "verification_code", "dns_record", "dns",
+                        "verification_code", "dns_record", "dns", "assist",
                     ])
                 #expect(delivery.keys.account == ["name", "id"])
                 #expect(delivery.keys.connector == ["id", "email_domain", "enabled"])

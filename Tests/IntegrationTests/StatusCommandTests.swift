@@ -81,8 +81,8 @@ import Testing
             for account in accounts {
                 #expect(
                     keys(account) == [
-                        "name", "account_id", "enabled", "last_poll", "last_success", "last_error", "overdue",
-                        "connectors",
+                        "name", "account_id", "enabled", "last_poll", "last_success", "last_error", "overdue", "pace",
+                        "interval", "connectors",
                     ])
             }
             let prod = accounts[0]
@@ -95,6 +95,9 @@ import Testing
             #expect(accounts[1]["connectors"] as? Int == 0)
             #expect(accounts[2]["enabled"] as? Bool == false)
             #expect(accounts[2]["last_poll"] is NSNull, "a disabled account is never polled")
+            #expect(accounts[2]["pace"] is NSNull && accounts[2]["interval"] is NSNull, "nor has it a pace")
+            #expect(["frequent", "settled"].contains(prod["pace"] as? String), "\(prod)")
+            #expect((prod["interval"] as? Int ?? 0) > 0, "\(prod)")
 
             let connectors = try #require(object["connectors"] as? [[String: Any]])
             #expect(connectors.count == 2)
@@ -102,7 +105,7 @@ import Testing
                 #expect(
                     keys(connector) == [
                         "account", "account_id", "id", "email_domain", "status", "status_since", "enabled",
-                        "last_seen", "verification_code", "dns",
+                        "last_seen", "verification_code", "dns", "auto_begin",
                     ])
                 #expect(isISO8601UTC(connector["status_since"]))
                 #expect(isISO8601UTC(connector["last_seen"]))

@@ -147,7 +147,7 @@ import Testing
         #expect(config.accounts[0].webhooks == ["chat", "two"])
         #expect(config.accounts[1].webhooks == [])
         let chat = try #require(config.webhook(named: "chat"))
-        #expect(chat.events == [.verified, .failed, .dnsMissing, .dnsFound])
+        #expect(chat.events == [.verified, .failed, .dnsMissing, .dnsFound, .verificationStarted])
         #expect(chat.timeout == 15)
         #expect(chat.type == .discord)
         #expect(try ConfigFixture.parse(account + ConfigFixture.webhook("google-chat")).webhooks[0].type == .googleChat)
@@ -296,7 +296,7 @@ import Testing
 
     @Test func budgetWarningNamesTheAccountsSharingAToken() throws {
         let lines =
-            ["[daemon]", "rate_limit = 10/1m", "poll_interval = 10s"] + account
+            ["[daemon]", "rate_limit = 10/1m", "poll_interval = 10s", "settled_poll_interval = 0"] + account
             + ["[account \"b\"]", "account_id = \(ConfigFixture.otherAccountID)"] + ConfigFixture.webhook()
         let config = try ConfigFixture.parse(lines)
         let budget = config.warnings.filter { $0.message.contains("rate_limit allows") }

@@ -30,34 +30,37 @@ import Testing
             /etc/ssowatch/ssowatch.ini: OK
 
             Accounts (4):
-              NAME     ACCOUNT ID                        ENABLED  INTERVAL  WEBHOOKS    TOKEN
-              prod     023e105f4ecef8ad9ca31a8372d0c353  yes      1m        ops         [daemon] api_token_file=/run/cf
-              staging  9a7806061c88ada191ed06f989cc3dac  yes      2m        ops, audit  [daemon] api_token_file=/run/cf
-              other    11111111111111111111111111111111  yes      5m        ops, audit  api_token_env=OTHER_TOKEN
-              off      22222222222222222222222222222222  no       5m        ops, audit  [daemon] api_token_file=/run/cf
+              NAME     ACCOUNT ID                        ENABLED  INTERVAL  SETTLED  WEBHOOKS    AUTO BEGIN  TOKEN
+              prod     023e105f4ecef8ad9ca31a8372d0c353  yes      1m        30m      ops         off         [daemon] api_token_file=/run/cf
+              staging  9a7806061c88ada191ed06f989cc3dac  yes      2m        30m      ops, audit  off         [daemon] api_token_file=/run/cf
+              other    11111111111111111111111111111111  yes      5m        30m      ops, audit  off         api_token_env=OTHER_TOKEN
+              off      22222222222222222222222222222222  no       5m        30m      ops, audit  off         [daemon] api_token_file=/run/cf
 
             Webhooks (2):
-              NAME   TYPE     HOST               EVENTS                                    TIMEOUT  SIGNED
-              ops    slack    hooks.slack.com    verified, failed, dns_missing, dns_found  15s      no
-              audit  generic  audit.example.com  all                                       15s      yes
+              NAME   TYPE     HOST               EVENTS                                                          TIMEOUT  SIGNED
+              ops    slack    hooks.slack.com    verified, failed, dns_missing, dns_found, verification_started  15s      no
+              audit  generic  audit.example.com  all                                                             15s      yes
 
             Daemon:
               state file               /var/lib/ssowatch/state.json
               poll interval            5m
+              settled poll interval    30m
               jitter                   off
               API base URL             https://api.cloudflare.com/client/v4
               request timeout          30s
               rate limit               100 requests per 5m per API token
               max concurrent requests  4
               default API token        api_token_file=/run/cf
+              auto begin verification  off
+              default write token      none
               notify on first seen     no
               stuck after              1d
               delivery max age         1d
               log level                info
 
             Request budget (rate_limit 100/5m per API token):
-              prod, staging  7.5 of 100 requests per 5m  fits  smallest interval that fits: 6s
-              other          1 of 100 requests per 5m    fits  smallest interval that fits: 3s
+              prod, staging  2 accounts  all pending: 7.5 of 100 requests per 5m  settled: 0.3  fits
+              other          1 account   all pending: 1 of 100 requests per 5m    settled: 0.2  fits
 
             Warnings: none
 
@@ -75,7 +78,7 @@ import Testing
 
     @Test func showsBudgetThatDoesNotFitAndWarnings() throws {
         let lines =
-            ["[daemon]", "rate_limit = 10/1m", "jitter = 5s"] + ConfigFixture.account
+            ["[daemon]", "rate_limit = 10/1m", "jitter = 5s", "settled_poll_interval = 0"] + ConfigFixture.account
             + [
                 "poll_interval = 5s", "[account \"b\"]", "account_id = \(ConfigFixture.otherAccountID)",
                 "poll_interval = 20s",
@@ -85,11 +88,12 @@ import Testing
             rendered.contains(
                 """
                 Request budget (rate_limit 10/1m per API token):
-                  prod, b  15 of 10 requests per 1m  DOES NOT FIT  smallest interval that fits: 12s
+                  prod, b  2 accounts  all pending: 15 of 10 requests per 1m  settled: 15  \
+                DOES NOT FIT: polls are spaced by the budget; smallest interval that fits: 12s
                 """))
         #expect(rendered.contains("  jitter                   5s\n"))
         #expect(
-            rendered.contains("Warnings (5):\n  /etc/ssowatch/ssowatch.ini:6: warning: poll_interval 5s is below 30s"))
+            rendered.contains("Warnings (5):\n  /etc/ssowatch/ssowatch.ini:7: warning: poll_interval 5s is below 30s"))
         #expect(rendered.contains("  /etc/ssowatch/ssowatch.ini:1: warning: no [webhook \"NAME\"] section"))
         #expect(rendered.contains("Webhooks: none (nobody is notified)\n"))
     }

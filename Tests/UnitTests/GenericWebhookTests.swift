@@ -90,7 +90,8 @@ import Testing
                 "email_domain":"example.com","enabled":false},"status":"verified","previous_status":"pending",\#
                 "previous_status_since":"2026-11-28T07:48:00Z","verification_code":\#
                 "cloudflare_dashboard_sso=7d1f5b0c2a9e4f3d8c6b1a0e9d8c7b6a","dns_record":{"type":"TXT",\#
-                "name":"example.com","value":"cloudflare_dashboard_sso=7d1f5b0c2a9e4f3d8c6b1a0e9d8c7b6a"},"dns":null}}
+                "name":"example.com","value":"cloudflare_dashboard_sso=7d1f5b0c2a9e4f3d8c6b1a0e9d8c7b6a"},"dns":null,\#
+                "assist":null}}
                 """#)
     }
 

@@ -19,7 +19,7 @@ final class InProcessDaemon: Sendable {
     static let webhookURL = "https://hooks.example.com/audit"
 
     let transport: ScriptedTransport
-    let store = InMemoryStateStore()
+    let store: InMemoryStateStore
     let notifier = RecordingNotifier()
     let log = RecordingLog()
     let daemon: Daemon
@@ -28,12 +28,14 @@ final class InProcessDaemon: Sendable {
     private let runTask: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     /// A daemon on `lines` (an INI file), polling through `transport`, on `clock` (the system's by default;
-    /// a `ManualClock` makes time move only through `tick`). Jitter draws are the middle of their range.
-    /// With `lease`, the daemon is one instance of an active/passive pair that leads only while it says so.
+    /// a `ManualClock` makes time move only through `tick`), starting from `state` (none: a fresh start).
+    /// Jitter draws are the middle of their range. With `lease`, the daemon is one instance of an active/passive
+    /// pair that leads only while it says so.
     init(
         _ lines: [String], transport: ScriptedTransport, clock: any SchedulerClock = DispatchSchedulerClock(),
-        lease: (any LeadershipLease)? = nil
+        state: StateDocument? = nil, lease: (any LeadershipLease)? = nil
     ) throws {
+        self.store = InMemoryStateStore(document: state)
         self.transport = transport
         self.clock = clock
         let lines = LockedLines(lines)
@@ -58,6 +60,8 @@ final class InProcessDaemon: Sendable {
         let defaults = [
             "poll_interval = 1s", "jitter = 0", "request_timeout = 1s", "log_level = debug",
             "state_file = /unused/state.json", "dns_check = off",
+            // Every account at poll_interval whatever its connectors, unless a test of adaptive polling sets it.
+            "settled_poll_interval = 0",
         ]
         let key = { (line: String) in line.split(separator: "=").first?.trimmingCharacters(in: .whitespaces) }
         let overridden = Set(daemon.compactMap(key))
@@ -154,10 +158,10 @@ final class InProcessDaemon: Sendable {
     /// Runs `body` with a started daemon, and stops it (and opens every gate) afterwards.
     static func with(
         _ lines: [String], transport: ScriptedTransport, clock: any SchedulerClock = DispatchSchedulerClock(),
-        overdueMargin: TimeInterval = 60, lease: (any LeadershipLease)? = nil,
+        state: StateDocument? = nil, overdueMargin: TimeInterval = 60, lease: (any LeadershipLease)? = nil,
         _ body: (InProcessDaemon) async throws -> Void
     ) async throws {
-        let rig = try InProcessDaemon(lines, transport: transport, clock: clock, lease: lease)
+        let rig = try InProcessDaemon(lines, transport: transport, clock: clock, state: state, lease: lease)
         rig.start(overdueMargin: overdueMargin)
         do {
             try await rig.waitUntil("the daemon started") { rig.isRunning }

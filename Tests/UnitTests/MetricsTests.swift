@@ -83,6 +83,25 @@ import Testing
         #expect(!text.contains("account=\"off\""))
     }
 
+    @Test func pollIntervalFollowsTheAccountsPace() throws {
+        let config = try Self.configuration()
+        let prod = try #require(config.account(named: "prod"))
+        let metrics = SSOWatchMetrics()
+        metrics.update(from: StateDocument(), configuration: config)
+        let series = "ssowatch_account_poll_interval_seconds{account=\"prod\"}"
+        #expect(prometheusSamples(metrics.render())[series] == "300", "never polled: poll_interval")
+        #expect(metrics.render().contains("# TYPE ssowatch_account_poll_interval_seconds gauge\n"))
+        metrics.update(
+            account: prod, state: Self.account(Self.prodID, "prod", [Self.connector("c1", "example.com", .verified)]))
+        #expect(prometheusSamples(metrics.render())[series] == "1800", "settled: settled_poll_interval")
+        metrics.update(
+            account: prod,
+            state: Self.account(
+                Self.prodID, "prod",
+                [Self.connector("c1", "example.com", .verified), Self.connector("c2", "example.org", .pending)]))
+        #expect(prometheusSamples(metrics.render())[series] == "300", "a pending connector: poll_interval")
+    }
+
     @Test func aStatusChangeMovesTheOneAndLeavesNoStaleSeries() throws {
         let config = try Self.configuration()
         let prod = try #require(config.account(named: "prod"))

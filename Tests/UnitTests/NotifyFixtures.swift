@@ -23,7 +23,9 @@ enum NotifyFixtures {
     /// `hostile-batch` four events whose every user-controlled value is `hostileText`.
     static let goldenCases = [
         "verified", "failed", "pending", "awaiting", "appeared", "removed", "stuck", "dns_missing", "dns_found",
-        "dns_near_miss", "failed-dns", "test", "batch", "hostile", "hostile-batch",
+        "dns_near_miss", "failed-dns", "test", "batch", "hostile", "hostile-batch", "verification_started",
+        "verification_started-refused", "verification_started-error", "verification_started-dry_run",
+        "verification_started-hostile", "dns_found-auto_begin",
     ]
 
     /// A DNS check of the fixture connector's record with `result`, on two nameservers.
@@ -68,13 +70,14 @@ enum NotifyFixtures {
             case .failed: (.pending, 2 * 86_400 + 30 * 60)  // 2d 30m
             case .pending: (.awaiting, 600)  // 10m
             case .stuck: (nil, 2 * 86_400 + 3 * 3600 + 15 * 60)  // pending since 2d 3h 15m
-            case .awaiting, .appeared, .removed, .dnsMissing, .dnsFound: (nil, nil)
+            case .awaiting, .appeared, .removed, .dnsMissing, .dnsFound, .verificationStarted: (nil, nil)
             }
         let status: String =
             switch kind {
             case .appeared, .stuck, .dnsMissing: "pending"
             case .removed: "verified"
             case .dnsFound: "awaiting"
+            case .verificationStarted: "failed"
             default: kind.rawValue
             }
         return ConnectorEvent(
@@ -84,7 +87,17 @@ enum NotifyFixtures {
             emailDomain: domain, enabled: kind == .verified ? false : nil, status: status,
             previousStatus: since.0, previousStatusSince: since.1.map { detected.addingTimeInterval(-$0) },
             verificationCode: code,
-            dns: kind == .dnsMissing ? dnsCheck(.missing) : kind == .dnsFound ? dnsCheck(.present) : nil)
+            dns: kind == .dnsMissing
+                ? dnsCheck(.missing) : kind == .dnsFound || kind == .verificationStarted ? dnsCheck(.present) : nil,
+            assist: kind == .verificationStarted
+                ? AutoBeginReport(mode: .on, outcome: .called, httpStatus: 200, readBackStatus: "pending") : nil)
+    }
+
+    /// A `verification_started` event whose `assist` is `report`.
+    static func assistEvent(_ report: AutoBeginReport) -> ConnectorEvent {
+        var event = event(.verificationStarted)
+        event.assist = report
+        return event
     }
 
     /// The message of a golden case: one event, the test message, or a batch of 12 (8 verified, 4 failed).
@@ -104,6 +117,31 @@ enum NotifyFixtures {
         case "failed-dns":
             var event = event(.failed)
             event.dns = dnsCheck(.missing)
+            return .events([event])
+        case "verification_started-refused":
+            return .events([
+                assistEvent(
+                    AutoBeginReport(
+                        mode: .on, outcome: .refused, httpStatus: 403, cloudflareError: "10000 Authentication error"))
+            ])
+        case "verification_started-error":
+            return .events([
+                assistEvent(
+                    AutoBeginReport(
+                        mode: .on, outcome: .error, httpStatus: 502,
+                        cloudflareError: "HTTP 502: body is not JSON (text/html, 166 bytes)"))
+            ])
+        case "dns_found-auto_begin":
+            var event = event(.dnsFound)
+            event.autoBegin = .on
+            return .events([event])
+        case "verification_started-dry_run":
+            return .events([assistEvent(AutoBeginReport(mode: .dryRun, outcome: .wouldCall))])
+        case "verification_started-hostile":
+            var event = hostileEvent(.verificationStarted)
+            event.assist = AutoBeginReport(
+                mode: .on, outcome: .refused, httpStatus: 403, cloudflareError: hostileText, readBackStatus: hostileText
+            )
             return .events([event])
         case "hostile-batch":
             return .events([.failed, .verified, .stuck, .appeared].enumerated().map { hostileEvent($1, index: $0) })

@@ -51,6 +51,8 @@ private typealias F = MonitorFixtures
                   "last_success": "2026-11-29T10:15:00Z",
                   "last_error": null,
                   "overdue": false,
+                  "pace": "frequent",
+                  "interval": 300,
                   "connectors": 1
                 },
                 {
@@ -61,6 +63,8 @@ private typealias F = MonitorFixtures
                   "last_success": null,
                   "last_error": "HTTP 403",
                   "overdue": true,
+                  "pace": null,
+                  "interval": null,
                   "connectors": 0
                 }
               ],
@@ -75,7 +79,8 @@ private typealias F = MonitorFixtures
                   "enabled": false,
                   "last_seen": "2026-11-29T10:15:00Z",
                   "verification_code": "cloudflare_dashboard_sso=7d1f",
-                  "dns": null
+                  "dns": null,
+                  "auto_begin": null
                 }
               ],
               "webhooks": [
@@ -159,7 +164,8 @@ private typealias F = MonitorFixtures
         let text = StatusReport.text(state: state, configuration: configuration, now: F.at(300))
         #expect(
             text.contains(
-                "prod (023e105f4ecef8ad9ca31a8372d0c353): 1 connector; last poll 2026-11-29 10:15:00 UTC (5m ago); ok"))
+                "prod (023e105f4ecef8ad9ca31a8372d0c353): 1 connector; polled every 5m (frequent); last poll "
+                    + "2026-11-29 10:15:00 UTC (5m ago); ok"))
         #expect(text.contains("staging (0123456789abcdef0123456789abcdef): disabled; 0 connectors;"))
         #expect(text.contains("FAILING (2 failed polls): HTTP 403"))
         #expect(text.contains("ACCOUNT  DOMAIN       STATUS   SINCE"))

@@ -141,8 +141,7 @@ public final class SSOWatchMetrics: Sendable {
     public func update(from state: StateDocument, configuration: Configuration) {
         var gauges = StateGauges()
         for account in configuration.accounts where account.enabled {
-            gauges.accounts[account.accountID] = StateGauges.account(
-                name: account.name, state: state.accounts[account.accountID])
+            gauges.accounts[account.accountID] = StateGauges.account(account, state: state.accounts[account.accountID])
         }
         stateGauges.withLock { $0 = gauges }
         setOutboxEvents(state.outbox.count)
@@ -150,7 +149,7 @@ public final class SSOWatchMetrics: Sendable {
 
     /// Replaces one enabled account's state-derived gauges (after its poll); O(its connectors).
     public func update(account: AccountConfig, state: AccountState?) {
-        let series = StateGauges.account(name: account.name, state: state)
+        let series = StateGauges.account(account, state: state)
         stateGauges.withLock { $0.accounts[account.accountID] = series }
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import SSOWatchCloudflare
+import SSOWatchConfig
 import SSOWatchModel
 import SSOWatchNotify
 import SSOWatchState
@@ -32,6 +33,8 @@ struct StateGauges: Sendable, Equatable {
         var overdue: Bool
         /// Unix seconds of its latest successful poll, `nil` before the first.
         var lastSuccess: Double?
+        /// The interval it is polled at now (adaptive polling: its `poll_interval` or `settled_poll_interval`).
+        var pollInterval: TimeInterval = 0
         /// Sorted by domain, then id, so that the output is stable.
         var connectors: [Connector]
     }
@@ -42,6 +45,13 @@ struct StateGauges: Sendable, Equatable {
 
     /// Enabled accounts by account id.
     var accounts: [String: Account] = [:]
+
+    /// The series of one account, from its configuration and stored state (`nil`: never polled).
+    static func account(_ config: AccountConfig, state: AccountState?) -> Account {
+        var series = account(name: config.name, state: state)
+        series.pollInterval = PollPace.of(state).interval(for: config)
+        return series
+    }
 
     /// The series of one account, from its stored state (`nil`: never polled).
     static func account(name: String, state: AccountState?) -> Account {
@@ -61,7 +71,7 @@ struct StateGauges: Sendable, Equatable {
             connectors: (connectors ?? []).sorted { ($0.domain, $0.id) < ($1.domain, $1.id) })
     }
 
-    /// Appends the six families in the Prometheus text format (version 0.0.4).
+    /// Appends the seven families in the Prometheus text format (version 0.0.4).
     func render(into text: inout String) {
         let ordered = accounts.values.sorted { $0.name < $1.name }
         text += "# HELP ssowatch_connector_status Status of each SSO connector's domain verification: "
@@ -111,6 +121,14 @@ struct StateGauges: Sendable, Equatable {
         text += "# TYPE ssowatch_account_overdue gauge\n"
         for account in ordered {
             text += "ssowatch_account_overdue{account=\"\(Self.escape(account.name))\"} \(account.overdue ? 1 : 0)\n"
+        }
+        text += "# HELP ssowatch_account_poll_interval_seconds The interval each account is polled at now: its "
+        text +=
+            "poll_interval while a connector is pending or unknown, its settled_poll_interval once all are settled.\n"
+        text += "# TYPE ssowatch_account_poll_interval_seconds gauge\n"
+        for account in ordered {
+            text += "ssowatch_account_poll_interval_seconds{account=\"\(Self.escape(account.name))\"} "
+            text += "\(Int64(account.pollInterval.rounded()))\n"
         }
         text += "# HELP ssowatch_account_last_success_timestamp_seconds Unix time of each account's latest "
         text += "successful poll (absent before the first).\n"

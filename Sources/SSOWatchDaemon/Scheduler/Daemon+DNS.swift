@@ -100,6 +100,7 @@ extension Daemon {
             "domain": "\(connector.emailDomain ?? "")", "dns.result": "\(check.result.rawValue)",
         ]
         logger.debug("DNS check: \(check.detail)", metadata: metadata)
+        autoBeginAfterCheck(key, check)
         let account = accounts[key.account]?.config
         if let account { metrics?.update(account: account, state: state.accounts[key.account]) }
         if let announcement, let account {
@@ -108,7 +109,8 @@ extension Daemon {
                 accountName: account.name, accountID: account.accountID, connectorID: connector.id,
                 emailDomain: connector.emailDomain, enabled: connector.enabled, status: status.rawValue,
                 previousStatus: nil, previousStatusSince: nil, verificationCode: connector.verificationCode,
-                dns: check)
+                dns: check,
+                autoBegin: announcement == .dnsFound && account.autoBegin != .off ? account.autoBegin : nil)
             let entries = Outbox.entries(for: [event], account: account, webhooks: configuration.webhooks, now: now)
             state.enqueue(entries)
             for entry in entries { undurableEvents.insert(entry.event.id) }
@@ -116,6 +118,10 @@ extension Daemon {
             // As with a poll's events: on disk before any delivery starts.
             saveState()
             pumpDeliveries()
+            // The record is right now: Cloudflare may verify a pending connector any moment.
+            if announcement == .dnsFound {
+                pollSoon(accountID: key.account, reason: "dns_found \(connector.emailDomain ?? connector.id)")
+            }
         } else if previous?.result != check.result || previous?.nameservers != check.nameservers {
             // `ssowatch status` shows the result: a new one is written at once, a repeated one with the flush.
             saveState()

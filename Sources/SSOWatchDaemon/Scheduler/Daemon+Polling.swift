@@ -45,19 +45,25 @@ extension Daemon {
 
         for (index, account) in enabled.enumerated() {
             if var runtime = accounts[account.accountID] {
-                let intervalChanged = runtime.config.pollInterval != account.pollInterval
+                let intervalChanged =
+                    runtime.config.pollInterval != account.pollInterval
+                    || runtime.config.settledInterval != account.settledInterval
                 runtime.config = account
                 accounts[account.accountID] = runtime
                 if intervalChanged && !runtime.polling && !runtime.waitingForSlot {
                     schedulePoll(
                         account.accountID,
                         after: PollSchedule.initialDelay(
-                            index: index, count: enabled.count, interval: account.pollInterval))
+                            index: index, count: enabled.count, interval: runtime.pace.interval(for: account)))
                 }
             } else {
-                accounts[account.accountID] = AccountRuntime(config: account)
+                // What the state file says about its connectors sets its pace from the start: after a restart,
+                // settled accounts are spread over their settled interval, the others over poll_interval.
+                var runtime = AccountRuntime(config: account)
+                runtime.pace = PollPace.of(state.accounts[account.accountID])
+                accounts[account.accountID] = runtime
                 let delay = PollSchedule.initialDelay(
-                    index: index, count: enabled.count, interval: account.pollInterval)
+                    index: index, count: enabled.count, interval: runtime.pace.interval(for: account))
                 schedulePoll(account.accountID, after: isReload ? min(delay, 1) : delay)
             }
         }
@@ -73,6 +79,7 @@ extension Daemon {
         // A little leeway lets the kernel coalesce wake-ups; it never delays a poll noticeably.
         let leeway = DispatchTimeInterval.milliseconds(Int(min(1000, max(1, delay * 10))))
         runtime.timer = makeTimer(after: delay, leeway: leeway) { [unowned self] in self.pollDue(accountID) }
+        runtime.nextPollAt = dependencies.now().addingTimeInterval(delay)
         accounts[accountID] = runtime
     }
 
@@ -86,9 +93,10 @@ extension Daemon {
             !runtime.waitingForSlot
         else { return }
         runtime.timer = nil
+        runtime.nextPollAt = nil
         runtime.waitingForSlot = true
         accounts[accountID] = runtime
-        waiting.append(accountID)
+        enqueueDue(accountID)
         pumpPolls()
     }
 
@@ -133,6 +141,7 @@ extension Daemon {
             baseURL: configuration.daemon.apiBaseURL, token: account.token, transport: dependencies.transport,
             timeout: configuration.daemon.requestTimeout)
         runtime.waitingForSlot = false
+        runtime.soon = false
         let poll = watchRequest(bound: configuration.daemon.requestTimeout) { [unowned self] id in
             self.pollOverdue(accountID, requestID: id)
         }
@@ -241,7 +250,9 @@ extension Daemon {
             }
             logger.debug("poll ok", metadata: metadata.merging(["connectors": "\(list.connectors.count)"]) { $1 })
             nextDelay = PollSchedule.nextDelay(
-                interval: account.pollInterval, jitter: configuration.daemon.jitter, random: dependencies.random())
+                interval: updatePace(account, now: now), jitter: configuration.daemon.jitter,
+                random: dependencies.random())
+            if accounts[account.accountID]?.soon == true { nextDelay = min(nextDelay, PollSchedule.soonDelay) }
         case .failure(let error):
             var failed = TransitionEngine.recordFailure(previous: previous, error: error.reason, now: now)
             failed.overdue = overdue
@@ -251,7 +262,11 @@ extension Daemon {
             // A new or different error is shown by `ssowatch status` at once; the same one again is routine.
             if overdue || wasOverdue || failed.lastError != previous.lastError { saveState() } else { markDirty() }
             let failures = state.accounts[account.accountID]?.consecutiveFailures ?? 1
-            nextDelay = PollSchedule.failureDelay(failures: failures, interval: account.pollInterval)
+            // The backoff is capped at the interval of the account's pace, which a failed poll does not change;
+            // a poll asked for soon meanwhile waits for the backoff too.
+            let pace = accounts[account.accountID]?.pace ?? .frequent
+            accounts[account.accountID]?.soon = false
+            nextDelay = PollSchedule.failureDelay(failures: failures, interval: pace.interval(for: account))
             if error.isRateLimited, var budget = budgets[account.token.value] {
                 let pause = budget.rateLimited(retryAfter: error.retryAfter, at: now)
                 budgets[account.token.value] = budget

@@ -31,6 +31,15 @@ public final class Daemon: @unchecked Sendable {
         /// account was disabled and re-enabled meanwhile, or the poll was declared overdue) and is discarded.
         var poll: RequestInFlight?
         var polling: Bool { poll != nil }
+        /// Which interval the account is on, from its latest successful poll (docs/MONITORING.md).
+        var pace = PollPace.frequent
+        /// When its timer fires, while one is armed.
+        var nextPollAt: Date?
+        /// `pollSoon` asked for a poll soon, not yet started: the next one comes after `PollSchedule.soonDelay`
+        /// and goes first among the accounts waiting for their token's budget.
+        var soon = false
+        /// While waiting for a slot: the order among the waiting accounts (earliest first).
+        var waitDeadline = Date.distantPast
     }
 
     /// A request the daemon waits for, with the timer that declares it overdue.
@@ -58,7 +67,8 @@ public final class Daemon: @unchecked Sendable {
     var state: StateDocument
 
     var accounts: [String: AccountRuntime] = [:]
-    /// Accounts whose poll is due, waiting for a request slot or their token's budget, oldest first.
+    /// Accounts whose poll is due, waiting for a request slot or their token's budget, by `waitDeadline`
+    /// (`Daemon+Adaptive.swift`): the order in which they get the budget.
     var waiting: [String] = []
     /// Every poll request still running and counted against `max_concurrent_requests`, by request id:
     /// also those of accounts a reload removed meanwhile. An overdue poll is removed (and cancelled).
@@ -75,6 +85,8 @@ public final class Daemon: @unchecked Sendable {
     var dnsTasks: [Int: Task<Void, Never>] = [:]
     var dnsTimer: (any SchedulerTimer)?
     var nextDNSCheckID = 0
+    /// Verification assistance's calls in progress, by connector (`Daemon+AutoBegin.swift`).
+    var autoBeginSteps: [DNSCheckSchedule.Key: AutoBeginStep] = [:]
 
     var deliveriesInFlight: [String: DeliveryInFlight] = [:]
     var deliveryTimer: (any SchedulerTimer)?
@@ -233,6 +245,7 @@ public final class Daemon: @unchecked Sendable {
         }
         for task in dnsTasks.values { task.cancel() }
         dnsTasks.removeAll()
+        stopAutoBegin()
         saveRetryTimer = nil
         syncTimer = nil
         budgetTimer = nil
@@ -247,16 +260,18 @@ public final class Daemon: @unchecked Sendable {
 
     /// Completes a stop once no request is in flight.
     func finishStopIfIdle() {
-        guard case .stopping = lifecycle, pollsInFlight == 0, deliveriesInFlight.isEmpty else { return }
+        guard case .stopping = lifecycle, pollsInFlight == 0, deliveriesInFlight.isEmpty, autoBeginRequestsInFlight == 0
+        else { return }
         finishStop(abandon: false)
     }
 
     private func finishStop(abandon: Bool) {
         guard case .stopping = lifecycle else { return }
         if abandon {
-            let count = pollsInFlight + deliveriesInFlight.count
+            let count = pollsInFlight + deliveriesInFlight.count + autoBeginRequestsInFlight
             logger.warning("abandoning \(count) request(s) still in flight; undelivered events stay queued")
             for task in pollTasks.values { task.cancel() }
+            for step in autoBeginSteps.values { step.task?.cancel() }
             for delivery in deliveriesInFlight.values { delivery.task.cancel() }
         }
         for runtime in accounts.values { runtime.poll?.watch.cancel() }

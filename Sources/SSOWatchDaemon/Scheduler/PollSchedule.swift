@@ -20,6 +20,11 @@ public enum PollSchedule {
         return max(0.1, interval + spread * (random * 2 - 1))
     }
 
+    /// How soon an account is polled after ``Daemon/pollSoon(accountID:reason:)``: the poll starts within 10 s
+    /// (docs/MONITORING.md), leaving the rest for the token's budget. Not zero, so that several calls for one
+    /// account (two `dns_found` of one check round) make one poll.
+    public static let soonDelay: TimeInterval = 2
+
     /// The delay after `failures` consecutive failed polls: 5 s doubling (5, 10, 20, 40 …),
     /// never longer than the interval, so a recovered API is noticed within one normal cycle.
     public static func failureDelay(failures: Int, interval: TimeInterval) -> TimeInterval {

@@ -31,6 +31,11 @@ extension StatusReport {
             if account.enabled == false { parts.append("disabled") }
             let count = account.state?.connectors.count ?? 0
             parts.append("\(count) connector\(count == 1 ? "" : "s")")
+            if let interval = account.interval, let pace = account.pace {
+                parts.append(
+                    "polled every \(ValueParsers.formatDuration(interval)) (\(pace == .settled ? "settled" : "frequent"))"
+                )
+            }
             if let lastPoll = account.state?.lastPoll {
                 parts.append("last poll \(human(lastPoll, now: now))")
             } else {
@@ -62,6 +67,21 @@ extension StatusReport {
                 ]
             }
             lines.append(contentsOf: table([header] + rows).map { "  " + $0 })
+        }
+        let attempts = connectors.compactMap { account, connector in
+            connector.autoBegin?.latest.map { (account, connector, $0) }
+        }
+        if !attempts.isEmpty {
+            lines.append("")
+            lines.append("Verification assistance (auto_begin_verification):")
+            for (account, connector, attempt) in attempts {
+                // Failures stand out, as a failing account's do.
+                let failed = attempt.outcome == .refused || attempt.outcome == .error
+                let outcome = failed ? attempt.outcome.rawValue.uppercased() : attempt.outcome.rawValue
+                lines.append(
+                    "  \(account.name) \(connector.emailDomain ?? connector.id): \(attempt.mode.rawValue), "
+                        + "\(outcome) \(human(attempt.at, now: now)): \(attempt.detail)")
+            }
         }
 
         lines.append("")

@@ -38,6 +38,8 @@ public enum StatusReport {
                 ("last_success", time(account.state?.lastSuccess)),
                 ("last_error", account.state?.lastError.map(Value.string) ?? .null),
                 ("overdue", .bool(account.state?.overdue ?? false)),
+                ("pace", account.pace.map { .string($0.rawValue) } ?? .null),
+                ("interval", account.interval.map { .number(Int($0.rounded())) } ?? .null),
                 ("connectors", .number(account.state?.connectors.count ?? 0)),
             ])
         }
@@ -53,6 +55,7 @@ public enum StatusReport {
                 ("last_seen", time(connector.lastSeen)),
                 ("verification_code", connector.verificationCode.map(Value.string) ?? .null),
                 ("dns", connector.dns.map(dnsValue) ?? .null),
+                ("auto_begin", connector.autoBegin?.latest.map(autoBeginValue) ?? .null),
             ])
         }
         let webhooks: [Value] = view.webhooks.map { webhook in
@@ -130,6 +133,16 @@ public enum StatusReport {
         ])
     }
 
+    /// The latest `auto_begin_verification` attempt (docs/COMMANDS.md).
+    static func autoBeginValue(_ attempt: AutoBeginAttempt) -> Value {
+        .object([
+            ("mode", .string(attempt.mode.rawValue)),
+            ("outcome", .string(attempt.outcome.rawValue)),
+            ("at", time(attempt.at)),
+            ("detail", .string(attempt.detail)),
+        ])
+    }
+
     indirect enum Value {
         case string(String), number(Int), bool(Bool), null
         case array([Value])
@@ -193,6 +206,17 @@ struct StatusReportView {
         /// `nil` when there is no configuration to say.
         var enabled: Bool?
         var state: AccountState?
+        /// `nil` when there is no configuration to say.
+        var config: AccountConfig?
+
+        /// Which interval it is polled at (docs/MONITORING.md); `nil` for a disabled account.
+        var pace: PollPace? { enabled == false ? nil : PollPace.of(state) }
+
+        /// The interval of its pace in seconds; `nil` without a configuration or for a disabled account.
+        var interval: TimeInterval? {
+            guard let config, let pace else { return nil }
+            return pace.interval(for: config)
+        }
     }
 
     struct Webhook {
@@ -212,7 +236,7 @@ struct StatusReportView {
             accounts = configuration.accounts.map { account in
                 Account(
                     name: account.name, accountID: account.accountID, enabled: account.enabled,
-                    state: state.accounts[account.accountID])
+                    state: state.accounts[account.accountID], config: account)
             }
             webhooks = configuration.webhooks.map { webhook in
                 Webhook(
@@ -222,7 +246,7 @@ struct StatusReportView {
         } else {
             accounts = state.accounts.values
                 .sorted { ($0.name, $0.accountID) < ($1.name, $1.accountID) }
-                .map { Account(name: $0.name, accountID: $0.accountID, enabled: nil, state: $0) }
+                .map { Account(name: $0.name, accountID: $0.accountID, enabled: nil, state: $0, config: nil) }
             let names = Set(state.webhooks.keys).union(queued.keys).sorted()
             webhooks = names.map { name in
                 Webhook(name: name, config: nil, delivery: state.webhooks[name], queued: queued[name] ?? 0)

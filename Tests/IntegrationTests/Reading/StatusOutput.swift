@@ -10,10 +10,14 @@ struct StatusOutput: Sendable {
         var lastSuccess: String?
         var lastError: String?
         var overdue: Bool
+        /// `frequent` or `settled` (adaptive polling); `nil` for a disabled account.
+        var pace: String?
+        /// Seconds between polls at that pace; `nil` without a configuration or for a disabled account.
+        var interval: Int?
         var connectors: Int
 
         enum CodingKeys: String, CodingKey {
-            case name, enabled, connectors, overdue
+            case name, enabled, connectors, overdue, pace, interval
             case accountID = "account_id"
             case lastPoll = "last_poll"
             case lastSuccess = "last_success"
@@ -33,6 +37,15 @@ struct StatusOutput: Sendable {
         var verificationCode: String?
         /// The latest DNS check, `nil` when none ran.
         var dns: DNS?
+        /// The latest `auto_begin_verification` attempt, `nil` when none was made.
+        var autoBegin: AutoBegin?
+
+        struct AutoBegin: Sendable, Decodable {
+            var mode: String
+            var outcome: String
+            var at: String
+            var detail: String
+        }
 
         struct DNS: Sendable, Decodable {
             var result: String
@@ -49,6 +62,7 @@ struct StatusOutput: Sendable {
             case statusSince = "status_since"
             case lastSeen = "last_seen"
             case verificationCode = "verification_code"
+            case autoBegin = "auto_begin"
         }
     }
 

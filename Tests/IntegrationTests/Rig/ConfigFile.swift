@@ -97,6 +97,11 @@ struct ConfigFile: Sendable {
         // The daemon's DNS check would ask the host's resolvers about the tests' domains: off unless a test
         // turns it on (and points it at the simulator's nameservers). No test sends a packet off loopback.
         if !daemonSettings.contains(where: { $0.key == "dns_check" }) { lines.append("dns_check = off") }
+        // Adaptive polling would poll an account whose connectors are all settled every 30 minutes: the tests
+        // that flip a settled status expect the next poll_interval, unless they test adaptive polling.
+        if !daemonSettings.contains(where: { $0.key == "settled_poll_interval" }) {
+            lines.append("settled_poll_interval = 0")
+        }
         lines += daemonSettings.map { "\($0.key) = \($0.value)" }
         for account in accounts {
             lines += ["", "[account \"\(account.name)\"]", "account_id = \(account.accountID)"]
