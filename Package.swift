@@ -26,6 +26,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -80,6 +81,18 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]
         ),
+        // The state store and leadership of an active/passive pair on PostgreSQL (docs/HA.md).
+        .target(
+            name: "SSOWatchPostgres",
+            dependencies: [
+                "SSOWatchModel", "SSOWatchConfig", "SSOWatchState",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         // The DNS check's codec, client, lookup and diagnosis: it knows only the model of ssowatch.
         .target(
             name: "SSOWatchDNS",
@@ -105,7 +118,7 @@ let package = Package(
             name: "ssowatch",
             dependencies: [
                 "SSOWatchModel", "SSOWatchConfig", "SSOWatchHTTP", "SSOWatchCloudflare", "SSOWatchState",
-                "SSOWatchNotify", "SSOWatchDaemon", "SSOWatchSimulator",
+                "SSOWatchNotify", "SSOWatchDaemon", "SSOWatchSimulator", "SSOWatchPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

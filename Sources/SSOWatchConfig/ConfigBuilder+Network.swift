@@ -76,4 +76,17 @@ extension ConfigBuilder {
         if let open { return "line \(open.line): the \(open.label) block has no END line" }
         return count == 0 ? "holds no certificate (expected PEM: -----BEGIN CERTIFICATE-----)" : nil
     }
+
+    /// One of the four `ha_postgres_url*` keys: a secret that must be a `postgresql://` URL (docs/HA.md).
+    mutating func postgresURL(_ entry: INIEntry, previous: INIEntry?) throws(ConfigError) -> PostgresURL {
+        let secret = try secret(entry, base: "ha_postgres_url", previous: previous)
+        switch PostgresURL.parse(secret.value) {
+        case .success(let url): return url
+        case .failure(let problem):
+            throw error(
+                entry.line,
+                "\(Self.origin(of: entry, secret: secret)) is not a PostgreSQL URL: \(problem) (the value is a "
+                    + "secret and is not shown; expected postgresql://USER[:PASSWORD]@HOST[:PORT]/DATABASE)")
+        }
+    }
 }

@@ -61,6 +61,7 @@ extension ConfigBuilder {
         case "api_token", "api_write_token": "token"
         case "url": "URL"
         case "proxy": "proxy URL"
+        case "ha_postgres_url": "database URL"
         default: "signing secret"
         }
     }
@@ -68,7 +69,7 @@ extension ConfigBuilder {
     /// What to do about a character that has no place in a secret.
     static func advice(_ problem: SecretText.Problem, base: String) -> String {
         switch (problem.kind, base) {
-        case (.whitespace, "url"): "; a URL holds no spaces (write %20)"
+        case (.whitespace, "url"), (.whitespace, "ha_postgres_url"): "; a URL holds no spaces (write %20)"
         case (.whitespace, _): "; a \(noun(base)) is a single word"
         default: "; remove it"
         }

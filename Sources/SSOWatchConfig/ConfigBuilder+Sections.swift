@@ -17,6 +17,7 @@ extension ConfigBuilder {
         var writeTokenEntry: INIEntry?
         var proxyEntry: INIEntry?
         var proxy: ProxyServer?
+        var haEntry: INIEntry?
         for entry in section.entries {
             switch entry.key {
             case "state_file": daemon.stateFile = try absoluteFilePath(entry)
@@ -56,6 +57,9 @@ extension ConfigBuilder {
             case let key where key.hasPrefix("api_write_token"):
                 daemon.apiWriteToken = try secret(entry, base: "api_write_token", previous: writeTokenEntry)
                 writeTokenEntry = entry
+            case let key where key.hasPrefix("ha_postgres_url"):
+                daemon.haPostgres = try postgresURL(entry, previous: haEntry)
+                haEntry = entry
             default:  // the api_token* keys
                 daemon.apiToken = try secret(entry, base: "api_token", previous: tokenEntry)
                 tokenEntry = entry

@@ -18,6 +18,7 @@ enum ConfigSchema {
             "metrics_listen", "dns_check", "dns_resolvers", "dns_query", "dns_check_interval", "dns_timeout",
             "dns_port", "ca_file", "auto_begin_verification",
         ] + secretKeys("api_token") + secretKeys("proxy") + secretKeys("api_write_token")
+        + secretKeys("ha_postgres_url")
 
     static let accountKeys =
         ["account_id", "poll_interval", "settled_poll_interval", "webhooks", "enabled", "auto_begin_verification"]

@@ -61,8 +61,12 @@ public enum ConfigSummary {
         case .fraction(let fraction): jitter = fraction == 0 ? "off" : ValueParsers.formatPercentage(fraction)
         case .seconds(let seconds): jitter = ValueParsers.formatDuration(seconds)
         }
+        // With ha_postgres_url the database holds the state (docs/HA.md); only its host, port and name are shown.
+        let stateRow =
+            daemon.haPostgres.map { ["state", "PostgreSQL \($0.display) (active/passive pair)"] }
+            ?? ["state file", daemon.stateFile]
         let rows = [
-            ["state file", daemon.stateFile],
+            stateRow,
             ["poll interval", ValueParsers.formatDuration(daemon.pollInterval)],
             ["settled poll interval", settledDescription(daemon)],
             ["jitter", jitter],

@@ -110,6 +110,9 @@ public struct DaemonConfig: Sendable, Hashable {
     /// The default write token, if one of the four `api_write_token*` keys was set. Only
     /// `begin_verification` uses it; polling never does.
     public var apiWriteToken: Secret?
+    /// `ha_postgres_url*`: the database of an active/passive pair (docs/HA.md); `nil` (the default) keeps
+    /// the state in `stateFile`.
+    public var haPostgres: PostgresURL?
 
     /// The defaults of docs/CONFIGURATION.md, for a given environment (`STATE_DIRECTORY`).
     public static func defaults(environment: [String: String]) -> DaemonConfig {

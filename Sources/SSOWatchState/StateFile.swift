@@ -30,6 +30,10 @@ public protocol StateStore: Sendable {
     /// when it could not be kept.
     @discardableResult
     func recordHealth(_ health: StateHealth) -> Bool
+    /// Claims the delivery of these outbox entries to `webhook` for this process, just before it is sent.
+    /// A store shared by an active/passive pair refuses the claim of a leader that was deposed (docs/HA.md,
+    /// fencing): then it throws `StateFileError.deposed` and nothing may be sent.
+    func claimDelivery(_ keys: [OutboxKey]) throws(StateFileError)
 }
 
 extension StateStore {
@@ -37,6 +41,8 @@ extension StateStore {
     public func acquireLock() throws(StateFileError) -> [String] { [] }
     /// A store only this process can reach has nobody to show its health to.
     public func recordHealth(_ health: StateHealth) -> Bool { true }
+    /// A store only this process can reach has no other process to fence off.
+    public func claimDelivery(_ keys: [OutboxKey]) throws(StateFileError) {}
 
     /// Stores `document` durably.
     public func save(_ document: StateDocument, changedAccounts: Set<String>?) throws(StateFileError) {

@@ -14,13 +14,22 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
     case locked(path: String, lockPath: String, pid: Int?)
     /// The lock file could not be created or locked.
     case lockFailed(path: String, lockPath: String, reason: String)
+    /// A step with the PostgreSQL database of an active/passive pair failed (docs/HA.md); `database` is
+    /// `HOST:PORT/DB`, never the URL (it may carry a password).
+    case database(database: String, step: String, reason: String)
+    /// The database's schema was made by a newer ssowatch (exit status 78); it is left untouched.
+    case newerSchema(found: Int, supported: Int, database: String)
+    /// Another instance became the leader (a newer leadership epoch): this one must stop writing and
+    /// delivering (docs/HA.md, fencing).
+    case deposed(database: String, epoch: Int, current: Int?)
 
     /// The file concerned.
     public var path: String {
         switch self {
         case .newerVersion(_, _, let path), .readFailed(let path, _), .moveAsideFailed(let path, _, _),
             .writeFailed(let path, _, _), .locked(let path, _, _),
-            .lockFailed(let path, _, _):
+            .lockFailed(let path, _, _), .database(let path, _, _), .newerSchema(_, _, let path),
+            .deposed(let path, _, _):
             return path
         }
     }
@@ -29,9 +38,9 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
     public var shortReason: String {
         switch self {
         case .writeFailed(_, _, let reason), .readFailed(_, let reason), .lockFailed(_, _, let reason),
-            .moveAsideFailed(_, _, let reason):
+            .moveAsideFailed(_, _, let reason), .database(_, _, let reason):
             return reason
-        case .newerVersion, .locked:
+        case .newerVersion, .locked, .newerSchema, .deposed:
             return description
         }
     }
@@ -59,6 +68,20 @@ public enum StateFileError: Error, Sendable, Equatable, CustomStringConvertible 
         case .lockFailed(let path, let lockPath, let reason):
             return "cannot lock the state file \(path) through \(lockPath): \(reason). Check that the directory is "
                 + "writable by the service user."
+        case .database(let database, let step, let reason):
+            return "PostgreSQL \(database) (\(step)): \(reason)"
+        case .newerSchema(let found, let supported, let database):
+            return "PostgreSQL \(database): the ssowatch schema was made by a newer version of ssowatch (schema "
+                + "version \(found); this version understands up to \(supported)). It was left untouched. Upgrade "
+                + "ssowatch on this host."
+        case .deposed(let database, let epoch, let current):
+            guard epoch > 0 else {
+                return
+                    "PostgreSQL \(database): this instance does not lead the pair now; it writes and delivers nothing"
+            }
+            let now = current.map { "; the database is at epoch \($0)" } ?? ""
+            return "PostgreSQL \(database): this instance led in epoch \(epoch), which has ended\(now): another "
+                + "instance leads now; this one stops writing and delivering"
         }
     }
 }

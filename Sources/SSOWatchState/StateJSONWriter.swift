@@ -93,17 +93,21 @@ enum StateJSONWriter {
                 guard let webhook = webhooks[name] else { continue }
                 if index > 0 { comma() }
                 key(name)
-                raw("{\"failing\":")
-                bool(webhook.failing)
-                if let error = webhook.lastError {
-                    raw(",\"last_error\":")
-                    string(error)
-                }
-                if let success = webhook.lastSuccess {
-                    raw(",\"last_success\":")
-                    date(success)
-                }
-                raw("}")
+                self.webhook(webhook)
+            }
+            raw("}")
+        }
+
+        mutating func webhook(_ webhook: WebhookDeliveryState) {
+            raw("{\"failing\":")
+            bool(webhook.failing)
+            if let error = webhook.lastError {
+                raw(",\"last_error\":")
+                string(error)
+            }
+            if let success = webhook.lastSuccess {
+                raw(",\"last_success\":")
+                date(success)
             }
             raw("}")
         }

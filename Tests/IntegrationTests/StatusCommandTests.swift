@@ -68,7 +68,8 @@ import Testing
             #expect(result.status == 0, "\(result)")
             let object = try #require(
                 try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
-            #expect(keys(object) == ["accounts", "connectors", "webhooks", "outbox", "state"])
+            #expect(keys(object) == ["accounts", "connectors", "webhooks", "outbox", "state", "ha"])
+            #expect(object["ha"] is NSNull, "no pair without ha_postgres_url")
             #expect(object["outbox"] as? Int == 0)
             let stateHealth = try #require(object["state"] as? [String: Any])
             #expect(keys(stateHealth) == ["last_saved", "last_error"])

@@ -29,10 +29,11 @@ final class InProcessDaemon: Sendable {
 
     /// A daemon on `lines` (an INI file), polling through `transport`, on `clock` (the system's by default;
     /// a `ManualClock` makes time move only through `tick`), starting from `state` (none: a fresh start).
-    /// Jitter draws are the middle of their range.
+    /// Jitter draws are the middle of their range. With `lease`, the daemon is one instance of an active/passive
+    /// pair that leads only while it says so.
     init(
         _ lines: [String], transport: ScriptedTransport, clock: any SchedulerClock = DispatchSchedulerClock(),
-        state: StateDocument? = nil
+        state: StateDocument? = nil, lease: (any LeadershipLease)? = nil
     ) throws {
         self.store = InMemoryStateStore(document: state)
         self.transport = transport
@@ -48,7 +49,8 @@ final class InProcessDaemon: Sendable {
                 try ConfigLoader(environment: [:], fileSystem: InMemoryConfigFileSystem()).parse(
                     text: lines.value.joined(separator: "\n") + "\n", path: "/etc/ssowatch/ssowatch.ini")
             },
-            makeStateStore: { _ in store }, clock: clock, random: { 0.5 }, handleSignals: false)
+            makeStateStore: { _ in store }, makeLeadership: { _, _ in lease }, clock: clock, random: { 0.5 },
+            handleSignals: false)
         daemon = try Daemon(dependencies: dependencies)
     }
 
@@ -156,9 +158,10 @@ final class InProcessDaemon: Sendable {
     /// Runs `body` with a started daemon, and stops it (and opens every gate) afterwards.
     static func with(
         _ lines: [String], transport: ScriptedTransport, clock: any SchedulerClock = DispatchSchedulerClock(),
-        state: StateDocument? = nil, overdueMargin: TimeInterval = 60, _ body: (InProcessDaemon) async throws -> Void
+        state: StateDocument? = nil, overdueMargin: TimeInterval = 60, lease: (any LeadershipLease)? = nil,
+        _ body: (InProcessDaemon) async throws -> Void
     ) async throws {
-        let rig = try InProcessDaemon(lines, transport: transport, clock: clock, state: state)
+        let rig = try InProcessDaemon(lines, transport: transport, clock: clock, state: state, lease: lease)
         rig.start(overdueMargin: overdueMargin)
         do {
             try await rig.waitUntil("the daemon started") { rig.isRunning }

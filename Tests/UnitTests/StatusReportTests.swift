@@ -105,7 +105,8 @@ private typealias F = MonitorFixtures
               "state": {
                 "last_saved": "2026-11-29T10:15:00Z",
                 "last_error": "cannot write the state file /x (writing): No space left on device (errno 28)"
-              }
+              },
+              "ha": null
             }
             """
         let health = StateHealth(
@@ -132,7 +133,24 @@ private typealias F = MonitorFixtures
         let json = StatusReport.json(state: StateDocument(), configuration: nil, now: F.t0)
         #expect(
             json == "{\n  \"accounts\": [],\n  \"connectors\": [],\n  \"webhooks\": [],\n  \"outbox\": 0,\n"
-                + "  \"state\": {\n    \"last_saved\": null,\n    \"last_error\": null\n  }\n}")
+                + "  \"state\": {\n    \"last_saved\": null,\n    \"last_error\": null\n  },\n  \"ha\": null\n}")
+    }
+
+    @Test func aPairShowsItsLeaderInJSONAndText() throws {
+        let leader = LeaderRecord(host: "db-host-a", pid: 4242, epoch: 7, since: F.t0.addingTimeInterval(-90))
+        let pair = PairStatus(role: .standby, leader: leader, database: "db.example.com:5432/ssowatch")
+        let json = StatusReport.json(state: StateDocument(), configuration: nil, now: F.t0, pair: pair)
+        #expect(
+            json.hasSuffix(
+                "\"ha\": {\n    \"role\": \"standby\",\n    \"leader\": {\n      \"host\": \"db-host-a\",\n"
+                    + "      \"pid\": 4242,\n      \"epoch\": 7\n    }\n  }\n}"), "\(json)")
+        let text = StatusReport.text(state: StateDocument(), configuration: nil, now: F.t0, pair: pair)
+        #expect(text.hasPrefix("Pair (PostgreSQL db.example.com:5432/ssowatch): this host is standby\n"), "\(text)")
+        #expect(text.contains("leader: db-host-a (pid 4242, epoch 7) since"), "\(text)")
+        let none = PairStatus(role: .standby, leader: nil, database: "db.example.com:5432/ssowatch")
+        #expect(
+            StatusReport.json(state: StateDocument(), configuration: nil, now: F.t0, pair: none).contains(
+                "\"leader\": null"))
     }
 
     @Test func stringsAreEscaped() {

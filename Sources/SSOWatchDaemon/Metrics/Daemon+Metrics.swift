@@ -32,6 +32,7 @@ extension Daemon {
         self.metrics = metrics
         metrics.configure(configuration)
         metrics.update(from: state, configuration: configuration)
+        metrics.setLeader(isLeading)
         // A listener that failed to bind is retried on every reload, even at the same address.
         if let server = metricsServer, server.endpoint == endpoint, server.boundPort != nil { return }
         metricsServer?.stop()

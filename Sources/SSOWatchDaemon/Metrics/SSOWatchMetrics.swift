@@ -39,6 +39,7 @@ public final class SSOWatchMetrics: Sendable {
     private let pollDuration: DurationHistogram
     private let outboxEvents: Gauge
     private let stateWriteFailures: Counter
+    private let leader: Gauge
 
     /// Label values currently exported, to remove the series of what a reload took away.
     private struct Known {
@@ -58,6 +59,8 @@ public final class SSOWatchMetrics: Sendable {
             buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60].map { Duration.milliseconds(Int64($0 * 1000)) })
         outboxEvents = registry.makeGauge(descriptor: Family.outboxEvents.descriptor)
         stateWriteFailures = registry.makeCounter(descriptor: Family.stateWriteFailures.descriptor)
+        leader = registry.makeGauge(descriptor: Family.leader.descriptor)
+        leader.set(to: 1)
         registry.makeGauge(descriptor: Family.buildInfo.descriptor, labels: [("version", SSOWatchVersion.string)])
             .set(to: 1)
     }
@@ -161,6 +164,11 @@ public final class SSOWatchMetrics: Sendable {
 
     // MARK: Output
 
+    /// Whether this instance leads its active/passive pair (docs/HA.md); always 1 without one.
+    public func setLeader(_ leading: Bool) {
+        leader.set(to: leading ? 1 : 0)
+    }
+
     /// Counts a state write (journal append or whole rewrite) that failed.
     public func recordStateWriteFailure() {
         stateWriteFailures.increment()
@@ -197,6 +205,7 @@ public final class SSOWatchMetrics: Sendable {
         case rateLimitRemaining = "rate_limit_remaining"
         case buildInfo = "build_info"
         case stateWriteFailures = "state_write_failures_total"
+        case leader = "leader"
 
         var help: String {
             switch self {
@@ -208,6 +217,8 @@ public final class SSOWatchMetrics: Sendable {
             case .rateLimitRemaining: "Requests left in each API token's quota, the token named by its first account."
             case .buildInfo: "Always 1; the version label says which ssowatch is running."
             case .stateWriteFailures: "Writes of the state file or its journal that failed (they are retried)."
+            case .leader:
+                "1 when this instance polls and delivers (the leader of an HA pair, or no pair), 0 on a standby."
             }
         }
 

@@ -47,7 +47,7 @@ extension Daemon {
     /// Starts the checks that are due, within the schedule's limit, and arms the timer for the next.
     func pumpDNSChecks() {
         dispatchPrecondition(condition: .onQueue(queue))
-        guard case .running = lifecycle, let checker = recordChecker else { return }
+        guard case .running = lifecycle, isLeading, let checker = recordChecker else { return }
         let now = dependencies.now()
         let started = dnsSchedule.start(now: now) {
             nextDNSCheckID += 1

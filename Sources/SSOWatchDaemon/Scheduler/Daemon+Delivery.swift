@@ -28,7 +28,7 @@ extension Daemon {
     /// request in flight, and arms a timer for the earliest retry.
     func pumpDeliveries() {
         dispatchPrecondition(condition: .onQueue(queue))
-        guard case .running = lifecycle else { return }
+        guard case .running = lifecycle, isLeading else { return }
         let now = dependencies.now()
         let expired = state.dropExpired(now: now, maxAge: configuration.daemon.deliveryMaxAge)
         for entry in expired {
@@ -51,7 +51,13 @@ extension Daemon {
                 undurableEvents.isEmpty
                 ? batch.entries : batch.entries.prefix { !undurableEvents.contains($0.event.id) }
             guard !durable.isEmpty else { continue }
-            startDelivery(to: webhook, entries: Self.messageEntries(Array(durable), type: webhook.type))
+            let entries = Self.messageEntries(Array(durable), type: webhook.type)
+            // A pair's leader claims each delivery with its epoch first (fencing, docs/HA.md).
+            guard claimDelivery(entries) else {
+                guard isLeading else { return }
+                continue
+            }
+            startDelivery(to: webhook, entries: entries)
         }
         armDeliveryTimer(now: now)
     }
@@ -77,7 +83,7 @@ extension Daemon {
         let expiry = state.nextExpiry(
             maxAge: configuration.daemon.deliveryMaxAge, excluding: busy, webhookCount: configuration.webhooks.count)
         let retry = state.nextRetryDate(excluding: busy, webhookCount: configuration.webhooks.count)
-        guard let wake = [retry, expiry].compactMap({ $0 }).min() else { return }
+        guard claimRetryTimer == nil, let wake = [retry, expiry].compactMap({ $0 }).min() else { return }
         deliveryTimer = makeTimer(after: wake.timeIntervalSince(now), leeway: .milliseconds(50)) { [unowned self] in
             self.deliveryTimerFirings += 1
             self.pumpDeliveries()

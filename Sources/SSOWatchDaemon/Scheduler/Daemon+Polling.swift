@@ -74,7 +74,7 @@ extension Daemon {
 
     /// Arms the account's one-shot timer.
     func schedulePoll(_ accountID: String, after delay: TimeInterval) {
-        guard case .running = lifecycle, var runtime = accounts[accountID] else { return }
+        guard case .running = lifecycle, isLeading, var runtime = accounts[accountID] else { return }
         runtime.timer?.cancel()
         // A little leeway lets the kernel coalesce wake-ups; it never delays a poll noticeably.
         let leeway = DispatchTimeInterval.milliseconds(Int(min(1000, max(1, delay * 10))))
@@ -84,6 +84,11 @@ extension Daemon {
     }
 
     private func pollDue(_ accountID: String) {
+        // The leader of a pair checks its lease before each poll (docs/HA.md).
+        if lease != nil && !isLeading {
+            leaseLapsed()
+            return
+        }
         guard case .running = lifecycle, var runtime = accounts[accountID], !runtime.polling,
             !runtime.waitingForSlot
         else { return }
@@ -99,7 +104,7 @@ extension Daemon {
     /// the order they became due (so no account starves), and arms a timer for the rest.
     func pumpPolls() {
         dispatchPrecondition(condition: .onQueue(queue))
-        guard case .running = lifecycle else { return }
+        guard case .running = lifecycle, isLeading else { return }
         let now = dependencies.now()
         var earliestWait: TimeInterval?
         var index = 0

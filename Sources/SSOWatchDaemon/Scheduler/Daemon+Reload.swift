@@ -16,7 +16,11 @@ extension Daemon {
         dependencies.notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())")
         do {
             let newConfiguration = try dependencies.loadConfiguration()
-            if newConfiguration.daemon.stateFile != configuration.daemon.stateFile {
+            if newConfiguration.daemon.haPostgres != configuration.daemon.haPostgres {
+                logger.warning(
+                    "ha_postgres_url changed: it takes effect at the next start (docs/HA.md); keeping the current one")
+            }
+            if lease == nil && newConfiguration.daemon.stateFile != configuration.daemon.stateFile {
                 let newStore = dependencies.makeStateStore(newConfiguration)
                 _ = try newStore.acquireLock()
                 saveState()
@@ -44,6 +48,10 @@ extension Daemon {
 
     /// The `STATUS=` text: the poll summary, prefixed by a failed reload while there is one.
     func statusText() -> String {
+        if let standby = standbyStatus {
+            return reloadFailure.map { "reload failed: \($0); running the previous configuration; \(standby)" }
+                ?? standby
+        }
         if statusTally == nil { statusTally = StatusTally(state: state, configuration: configuration) }
         var summary = statusTally?.render(state: state, configuration: configuration) ?? ""
         if health.lastError != nil {

@@ -28,6 +28,11 @@ extension Daemon {
         do {
             try store.save(state, changedAccounts: whole ? nil : changedAccounts, durable: durable || whole)
         } catch {
+            if case .deposed = error {
+                // Another instance of the pair leads now: its state wins; this one stops at once.
+                leadershipRefused(error)
+                return
+            }
             stateWriteFailed(error)
             return false
         }
@@ -40,7 +45,7 @@ extension Daemon {
                 do throws(StateFileError) {
                     try self.store.sync()
                 } catch {
-                    self.stateWriteFailed(error)
+                    if case .deposed = error { self.leadershipRefused(error) } else { self.stateWriteFailed(error) }
                 }
             }
         }

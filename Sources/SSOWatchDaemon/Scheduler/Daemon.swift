@@ -124,6 +124,12 @@ public final class Daemon: @unchecked Sendable {
     /// The Prometheus metrics and their listener, while `metrics_listen` is set (`Daemon+Metrics.swift`).
     var metrics: SSOWatchMetrics?
     var metricsServer: MetricsServer?
+    /// The leadership of an active/passive pair (`ha_postgres_url`, `Daemon+Leadership.swift`); `nil` alone.
+    let lease: (any LeadershipLease)?
+    /// This instance's role in its pair as last reported by `lease`; `nil` without a pair.
+    var role: LeadershipRole?
+    /// Retries the delivery claims a database error refused (`Daemon+Leadership.swift`).
+    var claimRetryTimer: (any SchedulerTimer)?
 
     /// How long to wait for in-flight requests on SIGTERM before abandoning them.
     let stopGracePeriod: TimeInterval = 3
@@ -149,20 +155,27 @@ public final class Daemon: @unchecked Sendable {
         logger.logLevel = configuration.daemon.logLevel.loggerLevel
         self.logger = logger
         store = dependencies.makeStateStore(configuration)
-        let loaded: StateFile.LoadResult
-        let leftovers: [String]
-        do {
-            leftovers = try store.acquireLock()
-            loaded = try store.load()
-        } catch {
-            throw .state(error)
-        }
-        for name in leftovers {
-            logger.notice("removed \(name), left by a write a crash interrupted")
-        }
-        state = loaded.document
-        if let report = loaded.report {
-            logger.error("\(report)")
+        lease = dependencies.makeLeadership(configuration, store)
+        if lease != nil {
+            // A pair's state is read when this instance becomes the leader (docs/HA.md).
+            state = StateDocument()
+            role = try Self.prepareSharedStore(store, logger: logger)
+        } else {
+            let loaded: StateFile.LoadResult
+            let leftovers: [String]
+            do {
+                leftovers = try store.acquireLock()
+                loaded = try store.load()
+            } catch {
+                throw .state(error)
+            }
+            for name in leftovers {
+                logger.notice("removed \(name), left by a write a crash interrupted")
+            }
+            state = loaded.document
+            if let report = loaded.report {
+                logger.error("\(report)")
+            }
         }
         for warning in configuration.warnings {
             logger.warning("\(warning.description)")
@@ -200,14 +213,18 @@ public final class Daemon: @unchecked Sendable {
         applyConfiguration(configuration, isReload: false)
         applyMetricsConfiguration()
         startWatchdog()
+        let stateLocation =
+            configuration.daemon.haPostgres.map { ("database", "PostgreSQL \($0.display)") }
+            ?? ("state_file", configuration.daemon.stateFile)
         logger.info(
             "ssowatch \(SSOWatchVersion.string) started",
             metadata: [
                 "accounts": "\(configuration.accounts.filter(\.enabled).count)",
-                "webhooks": "\(configuration.webhooks.count)", "state_file": "\(configuration.daemon.stateFile)",
+                "webhooks": "\(configuration.webhooks.count)", stateLocation.0: "\(stateLocation.1)",
             ])
         dependencies.notifier.notify("READY=1\n" + SystemdNotifier.statusLine(statusText()))
         lastStatus = nil
+        startCampaign()
         pumpDeliveries()
     }
 
@@ -223,7 +240,9 @@ public final class Daemon: @unchecked Sendable {
             accounts[id]?.timer?.cancel()
             accounts[id]?.timer = nil
         }
-        for timer in [budgetTimer, deliveryTimer, flushTimer, saveRetryTimer, syncTimer, dnsTimer] { timer?.cancel() }
+        for timer in [budgetTimer, deliveryTimer, flushTimer, saveRetryTimer, syncTimer, dnsTimer, claimRetryTimer] {
+            timer?.cancel()
+        }
         for task in dnsTasks.values { task.cancel() }
         dnsTasks.removeAll()
         stopAutoBegin()
@@ -263,8 +282,10 @@ public final class Daemon: @unchecked Sendable {
         for source in signalSources { source.cancel() }
         signalSources.removeAll()
         stopMetrics()
-        // A clean stop leaves the whole state in the state file and an empty journal.
-        saveState(whole: true)
+        // A clean stop leaves the whole state in the state file and an empty journal; a standby of a pair has
+        // nothing of its own to save.
+        if isLeading { saveState(whole: true) }
+        lease?.stop()
         logger.info("stopped", metadata: ["outbox": "\(state.outbox.count)"])
         stopContinuation?.resume()
         stopContinuation = nil

@@ -17,6 +17,9 @@ public struct DaemonDependencies: Sendable {
     public var loadConfiguration: @Sendable () throws -> Configuration
     /// Where state lives; made from the configuration's `state_file`.
     public var makeStateStore: @Sendable (Configuration) -> any StateStore
+    /// The leadership of an active/passive pair sharing the store (docs/HA.md); `nil` (the default) for a
+    /// daemon alone with its state file.
+    public var makeLeadership: @Sendable (Configuration, any StateStore) -> (any LeadershipLease)?
     /// The date and the timers every scheduling decision uses (`SchedulerClock`).
     public let clock: any SchedulerClock
     /// The clock's date (made once here: the scheduler reads it many times per poll).
@@ -33,6 +36,7 @@ public struct DaemonDependencies: Sendable {
         makeStateStore: @escaping @Sendable (Configuration) -> any StateStore = {
             JournaledStateFile(path: $0.daemon.stateFile)
         },
+        makeLeadership: @escaping @Sendable (Configuration, any StateStore) -> (any LeadershipLease)? = { _, _ in nil },
         clock: any SchedulerClock = DispatchSchedulerClock(),
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }, handleSignals: Bool = true
     ) {
@@ -41,6 +45,7 @@ public struct DaemonDependencies: Sendable {
         self.logger = logger
         self.loadConfiguration = loadConfiguration
         self.makeStateStore = makeStateStore
+        self.makeLeadership = makeLeadership
         self.clock = clock
         self.now = { [clock] in clock.now() }
         self.random = random

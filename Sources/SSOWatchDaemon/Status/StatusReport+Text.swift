@@ -8,9 +8,21 @@ import SSOWatchState
 extension StatusReport {
     /// `ssowatch status` for a person: accounts, a connector table, webhooks and the outbox size,
     /// with times in UTC and how long ago they were. Ends with a newline.
-    public static func text(state: StateDocument, configuration: Configuration?, now: Date) -> String {
+    public static func text(
+        state: StateDocument, configuration: Configuration?, now: Date, pair: PairStatus? = nil
+    ) -> String {
         let view = StatusReportView(state: state, configuration: configuration)
         var lines: [String] = []
+        if let pair {
+            lines.append("Pair (PostgreSQL \(pair.database)): this host is \(pair.role.rawValue)")
+            if let leader = pair.leader {
+                lines.append(
+                    "  leader: \(leader.host) (pid \(leader.pid), epoch \(leader.epoch)) since \(human(leader.since, now: now))"
+                )
+            } else {
+                lines.append("  leader: none (no instance holds the leadership)")
+            }
+        }
 
         lines.append("Accounts (\(view.accounts.count)):")
         if view.accounts.isEmpty { lines.append("  none") }

@@ -23,8 +23,10 @@ import SSOWatchState
 public enum StatusReport {
     /// The `status --json` object, keys in the documented order, pretty-printed, without a final newline.
     /// - Parameter health: what the daemon recorded about its latest state write (`state` in the output).
+    /// - Parameter pair: the active/passive pair (`ha` in the output), `nil` without one.
     public static func json(
-        state: StateDocument, configuration: Configuration?, now: Date, health: StateHealth? = nil
+        state: StateDocument, configuration: Configuration?, now: Date, health: StateHealth? = nil,
+        pair: PairStatus? = nil
     ) -> String {
         let view = StatusReportView(state: state, configuration: configuration)
         let accounts: [Value] = view.accounts.map { account in
@@ -78,10 +80,25 @@ public enum StatusReport {
                     ("last_error", health?.lastError.map(Value.string) ?? .null),
                 ])
             ),
+            ("ha", pair.map(pairValue) ?? .null),
         ])
         var output = ""
         root.write(to: &output, indent: 0)
         return output
+    }
+
+    private static func pairValue(_ pair: PairStatus) -> Value {
+        .object([
+            ("role", .string(pair.role.rawValue)),
+            (
+                "leader",
+                pair.leader.map { leader in
+                    .object([
+                        ("host", .string(leader.host)), ("pid", .number(leader.pid)), ("epoch", .number(leader.epoch)),
+                    ])
+                } ?? .null
+            ),
+        ])
     }
 
     /// An ISO 8601 UTC time without fractional seconds, e.g. `2026-11-29T10:15:00Z`.

@@ -39,23 +39,23 @@ public enum StateJournal {
     }
 
     /// One change, as the daemon saved it.
-    struct Change: Equatable {
+    package struct Change: Equatable {
         /// Accounts added or changed, whole.
-        var accounts: [AccountState] = []
+        package var accounts: [AccountState] = []
         /// Account ids no longer kept (removed from the configuration).
-        var removedAccounts: [String] = []
+        package var removedAccounts: [String] = []
         /// The whole outbox, when it is written whole (the outbox log could not account for a change).
-        var outbox: [OutboxEntry]?
+        package var outbox: [OutboxEntry]?
         /// Outbox entries delivered or dropped since the last save.
-        var outboxRemoved: [OutboxKey] = []
+        package var outboxRemoved: [OutboxKey] = []
         /// Outbox entries queued since the last save, in order.
-        var outboxAdded: [OutboxEntry] = []
+        package var outboxAdded: [OutboxEntry] = []
         /// Outbox entries whose delivery progress changed since the last save.
-        var outboxUpdated: [OutboxEntry] = []
+        package var outboxUpdated: [OutboxEntry] = []
         /// Every webhook's delivery state, when one changed.
-        var webhooks: [String: WebhookDeliveryState]?
+        package var webhooks: [String: WebhookDeliveryState]?
 
-        var isEmpty: Bool {
+        package var isEmpty: Bool {
             accounts.isEmpty && removedAccounts.isEmpty && outbox == nil && outboxRemoved.isEmpty
                 && outboxAdded.isEmpty && outboxUpdated.isEmpty && webhooks == nil
         }
@@ -64,7 +64,7 @@ public enum StateJournal {
         /// `document` no longer has it), the outbox as its log records it (or whole, when the log does not
         /// account for the `savedOutboxCount` entries saved last), and the delivery states when they differ
         /// from those saved.
-        init(
+        package init(
             _ document: StateDocument, changedAccounts: Set<String>, savedOutboxCount: Int,
             savedWebhooks: [String: WebhookDeliveryState]
         ) {

@@ -91,12 +91,25 @@ struct StatusOutput: Sendable {
         }
     }
 
+    /// The top-level `ha` object of an active/passive pair (docs/HA.md).
+    struct Pair: Sendable, Decodable {
+        struct Leader: Sendable, Decodable {
+            var host: String
+            var pid: Int
+            var epoch: Int
+        }
+
+        var role: String
+        var leader: Leader?
+    }
+
     private struct Document: Decodable {
         var accounts: [Account]
         var connectors: [Connector]
         var webhooks: [Webhook]
         var outbox: Int
         var state: State?
+        var ha: Pair?
     }
 
     var accounts: [Account]
@@ -105,6 +118,8 @@ struct StatusOutput: Sendable {
     var outbox: Int
     /// `nil` when the output has no `state` object (a version before it existed).
     var state: State?
+    /// `nil` for `"ha": null` (no pair).
+    var ha: Pair?
     /// The text it was parsed from.
     var text: String
 
@@ -120,6 +135,7 @@ struct StatusOutput: Sendable {
         webhooks = document.webhooks
         outbox = document.outbox
         state = document.state
+        ha = document.ha
         self.text = text
     }
 
