@@ -31,7 +31,7 @@ extension Daemon {
             if case .deposed = error {
                 // Another instance of the pair leads now: its state wins; this one stops at once.
                 leadershipRefused(error)
-                return
+                return false
             }
             stateWriteFailed(error)
             return false
