@@ -1,5 +1,6 @@
 import Foundation
 import SSOWatchSimulator
+import SSOWatchTestSupport
 import Synchronization
 import Testing
 
@@ -54,11 +55,11 @@ import Testing
             try await withDaemonRig { rig in
                 try await withReceiver { refusing in
                     refusing.setDefaultResponse(.init(status: 404, body: "no_such_hook"))
-                    // A port where nothing listens: connection refused.
-                    let closed = WebhookReceiver()
-                    try await closed.start()
-                    let closedURL = closed.url(path: "/hooks/SECRETPATH123/gone?token=SECRETQUERY456")
-                    try await closed.stop()
+                    // A port where nothing listens: connection refused. It stays bound, so that no server of
+                    // another test can take it meanwhile.
+                    let closed = try LoopbackListener(listening: false)
+                    defer { withExtendedLifetime(closed) {} }
+                    let closedURL = "http://127.0.0.1:\(closed.port)/hooks/SECRETPATH123/gone?token=SECRETQUERY456"
 
                     let account = Self.account
                     rig.register([account])

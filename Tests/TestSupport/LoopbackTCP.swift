@@ -59,11 +59,14 @@ public func connectToLoopback(
 }
 
 /// A listening socket on 127.0.0.1 with a port the system picked; closed when it goes away.
+///
+/// With `listening: false` the port is only bound: a connection to it is refused, and no other server (of a
+/// test running in parallel) can take the port while this object lives, unlike a port closed after use.
 public final class LoopbackListener {
     public let fd: Int32
     public let port: Int
 
-    public init() throws {
+    public init(listening: Bool = true) throws {
         let fd = try tcpSocket()
         var address = loopbackAddress(port: 0)
         let bound = withUnsafePointer(to: &address) {
@@ -71,7 +74,7 @@ public final class LoopbackListener {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard bound == 0, listen(fd, 1) == 0 else {
+        guard bound == 0, !listening || listen(fd, 1) == 0 else {
             close(fd)
             throw TestSupportError("binding 127.0.0.1:0 failed: errno \(errno)")
         }
