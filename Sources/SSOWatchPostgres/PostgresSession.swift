@@ -71,12 +71,14 @@ package enum PostgresSession {
                 let state = error.serverInfo?[.sqlState].map { " (SQLSTATE \($0))" } ?? ""
                 return "\(message)\(state)"
             }
+            let what = error.code == .connectionError ? "cannot connect" : "\(error.code)"
             if let underlying = error.underlying {
-                return "\(error.code): \(describe(underlying))"
+                return "\(what): \(describe(underlying))"
             }
-            return "\(error.code)"
+            return what
         }
-        if let error = error as? IOError { return error.description }
+        // The system's words for the errno (`Connection refused`), without NIO's "connection reset (error set)".
+        if let error = error as? IOError { return String(cString: strerror(error.errnoCode)) }
         if let error = error as? ChannelError {
             if case .connectTimeout = error { return "no connection within \(Int(connectTimeout)) s" }
             return "\(error)"
