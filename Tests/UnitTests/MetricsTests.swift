@@ -174,6 +174,12 @@ import Testing
         metrics.recordAPIRequest(code: 200)
         metrics.recordAPIRequest(code: 429)
         metrics.recordAPIRequest(code: nil)
+        for outcome in ["called", "would_call", "refused", "error"] {
+            #expect(samples["ssowatch_auto_begin_total{outcome=\"\(outcome)\"}"] == "0")
+        }
+        metrics.recordAutoBegin(.called)
+        metrics.recordAutoBegin(.refused)
+        metrics.recordAutoBegin(.refused)
         metrics.recordNotification(webhook: "chat", result: .delivered, count: 4)
         metrics.recordNotification(webhook: "chat", result: .dropped)
         metrics.setOutboxEvents(7)
@@ -186,6 +192,9 @@ import Testing
         #expect(samples["ssowatch_api_requests_total{code=\"error\"}"] == "1")
         #expect(samples["ssowatch_notifications_total{webhook=\"chat\",result=\"delivered\"}"] == "4")
         #expect(samples["ssowatch_notifications_total{webhook=\"chat\",result=\"dropped\"}"] == "1")
+        #expect(samples["ssowatch_auto_begin_total{outcome=\"called\"}"] == "1")
+        #expect(samples["ssowatch_auto_begin_total{outcome=\"refused\"}"] == "2")
+        #expect(samples["ssowatch_auto_begin_total{outcome=\"error\"}"] == "0")
         #expect(samples["ssowatch_outbox_events"] == "7.0")
         #expect(samples["ssowatch_poll_duration_seconds_count"] == "3")
         #expect(samples["ssowatch_poll_duration_seconds_bucket{le=\"0.1\"}"] == "1")

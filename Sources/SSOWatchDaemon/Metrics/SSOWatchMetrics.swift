@@ -61,6 +61,8 @@ public final class SSOWatchMetrics: Sendable {
         stateWriteFailures = registry.makeCounter(descriptor: Family.stateWriteFailures.descriptor)
         leader = registry.makeGauge(descriptor: Family.leader.descriptor)
         leader.set(to: 1)
+        // At 0 from the start, so that `increase()` works from the first scrape.
+        for outcome in AutoBeginOutcome.allCases { _ = autoBeginCounter(outcome) }
         registry.makeGauge(descriptor: Family.buildInfo.descriptor, labels: [("version", SSOWatchVersion.string)])
             .set(to: 1)
     }
@@ -169,6 +171,12 @@ public final class SSOWatchMetrics: Sendable {
         leader.set(to: leading ? 1 : 0)
     }
 
+    /// Counts one outcome of verification assistance (docs/CONFIGURATION.md): a call Cloudflare accepted or
+    /// refused, a failed one, or the call `dry-run` would have made.
+    public func recordAutoBegin(_ outcome: AutoBeginOutcome) {
+        autoBeginCounter(outcome).increment()
+    }
+
     /// Counts a state write (journal append or whole rewrite) that failed.
     public func recordStateWriteFailure() {
         stateWriteFailures.increment()
@@ -183,6 +191,10 @@ public final class SSOWatchMetrics: Sendable {
         text += "# TYPE ssowatch_log_lines_dropped_total counter\n"
         text += "ssowatch_log_lines_dropped_total \(LogOutput.droppedLines)\n"
         return text
+    }
+
+    private func autoBeginCounter(_ outcome: AutoBeginOutcome) -> Counter {
+        registry.makeCounter(descriptor: Family.autoBegin.descriptor, labels: [("outcome", outcome.rawValue)])
     }
 
     private func pollsCounter(account: String, result: PollResult) -> Counter {
@@ -206,6 +218,7 @@ public final class SSOWatchMetrics: Sendable {
         case buildInfo = "build_info"
         case stateWriteFailures = "state_write_failures_total"
         case leader = "leader"
+        case autoBegin = "auto_begin_total"
 
         var help: String {
             switch self {
@@ -219,6 +232,7 @@ public final class SSOWatchMetrics: Sendable {
             case .stateWriteFailures: "Writes of the state file or its journal that failed (they are retried)."
             case .leader:
                 "1 when this instance polls and delivers (the leader of an HA pair, or no pair), 0 on a standby."
+            case .autoBegin: "begin_verification calls of verification assistance by outcome (would_call: dry-run)."
             }
         }
 

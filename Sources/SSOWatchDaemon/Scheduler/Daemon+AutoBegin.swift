@@ -192,6 +192,7 @@ extension Daemon {
         let now = dependencies.now()
         let metadata = Self.autoBeginMetadata(key, account: account, state: state).merging(
             ["http.status": "\(result.report.httpStatus.map(String.init) ?? "none")"]) { $1 }
+        metrics?.recordAutoBegin(result.report.outcome)
         var record = connector.autoBegin ?? AutoBeginRecord()
         let announce = record.finish(
             AutoBeginAttempt(mode: result.report.mode, outcome: result.report.outcome, at: now, detail: result.detail))
