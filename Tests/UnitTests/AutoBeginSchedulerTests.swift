@@ -73,7 +73,11 @@ import Testing
         transport.requests.filter { $0.url.hasSuffix("/begin_verification") }
     }
 
-    @Test func theCallComesWithTheSecondPresentCheckThenAPollSoonAndTheNextAfterSixHours() async throws {
+    /// A daemon with `auto_begin_verification = on`, DNS checks every 10 minutes against the simulator's
+    /// nameservers (the record published on both), Cloudflare answering the failed connector, and a manual clock.
+    static func withAssistedDaemon(
+        _ body: (InProcessDaemon, ScriptedTransport, Cloudflare, ManualClock, Date) async throws -> Void
+    ) async throws {
         let dns = try await DNSSimulator.start()
         dns.addZone("example.test", nameservers: ["ns1.example.test": "127.0.0.2", "ns2.example.test": "127.0.0.3"])
         dns.setTXT(Self.domain, ["cloudflare_dashboard_sso=\(Self.connectorID)"])
@@ -88,50 +92,7 @@ import Testing
         ])
         do {
             try await InProcessDaemon.with(lines, transport: transport, clock: clock) { rig in
-                // The baseline poll at once, its first check present: one present is not enough.
-                try await Self.run(rig, clock, until: start.addingTimeInterval(599))
-                #expect(rig.account?.connectors[Self.connectorID]?.dns?.result == .present)
-                #expect(Self.calls(transport).isEmpty, "no call after a single present check")
-
-                try await Self.run(rig, clock, until: start.addingTimeInterval(600))
-                let first = try #require(Self.calls(transport).first, "a call with the second check")
-                #expect(first.method == "POST")
-                #expect(
-                    first.headers.contains { $0.name == "Authorization" && $0.value == "Bearer \(Self.writeToken)" })
-                let record = try #require(rig.account?.connectors[Self.connectorID]?.autoBegin)
-                #expect(record.lastCall == start.addingTimeInterval(600), "exactly one interval after the first")
-                #expect(record.latest?.outcome == .called)
-                let reads = transport.requests.filter { $0.method == "GET" && $0.url.contains("/sso_connectors") }
-                #expect(reads.count >= 2, "the baseline poll and the read-back")
-                #expect(
-                    reads.allSatisfy {
-                        $0.headers.contains {
-                            $0.name == "Authorization" && $0.value == "Bearer \(InProcessDaemon.token)"
-                        }
-                    }, "polls and the read-back use the read token")
-                let announced = transport.deliveries.filter {
-                    String(decoding: $0.body ?? [], as: UTF8.self).contains("connector.verification_started")
-                }
-                #expect(announced.count == 1)
-                // The account is polled again soon after the call, not an interval later.
-                try await Self.run(rig, clock, until: start.addingTimeInterval(610))
-                let pollsSoon = transport.requests.filter { $0.method == "GET" && $0.url.hasSuffix("/sso_connectors") }
-                #expect(pollsSoon.count == 2, "the baseline poll and one poll within 10 s of the call")
-
-                // The next polls see it pending, then failed again at 2 h: a new episode, within six hours.
-                try await Self.run(rig, clock, until: start.addingTimeInterval(3600))
-                #expect(rig.account?.connectors[Self.connectorID]?.status == .pending)
-                cloudflare.status.withLock { $0 = "failed" }
-                let sixHours = start.addingTimeInterval(600 + AutoBeginRecord.callSpacing)
-                try await Self.run(rig, clock, until: sixHours.addingTimeInterval(-1))
-                #expect(rig.account?.connectors[Self.connectorID]?.status == .failed)
-                #expect(Self.calls(transport).count == 1, "no second call within six hours of the first")
-                // The poll soon after the first call (at 602 s) shifted the checks by 2 s: the second call comes
-                // with the first present check once the six hours have passed.
-                try await Self.run(rig, clock, until: sixHours.addingTimeInterval(600))
-                #expect(Self.calls(transport).count == 2, "the second call once six hours have passed")
-                let second = try #require(rig.account?.connectors[Self.connectorID]?.autoBegin?.lastCall)
-                #expect(second >= sixHours && second <= sixHours.addingTimeInterval(600))
+                try await body(rig, transport, cloudflare, clock, start)
             }
             await dns.shutdown()
         } catch {
@@ -140,40 +101,71 @@ import Testing
         }
     }
 
+    @Test func theCallComesWithTheSecondPresentCheckThenAPollSoonAndTheNextAfterSixHours() async throws {
+        try await Self.withAssistedDaemon { rig, transport, cloudflare, clock, start in
+            // The baseline poll at once, its first check present: one present is not enough.
+            try await Self.run(rig, clock, until: start.addingTimeInterval(599))
+            #expect(rig.account?.connectors[Self.connectorID]?.dns?.result == .present)
+            #expect(Self.calls(transport).isEmpty, "no call after a single present check")
+
+            try await Self.run(rig, clock, until: start.addingTimeInterval(600))
+            let first = try #require(Self.calls(transport).first, "a call with the second check")
+            #expect(first.method == "POST")
+            #expect(
+                first.headers.contains { $0.name == "Authorization" && $0.value == "Bearer \(Self.writeToken)" })
+            let record = try #require(rig.account?.connectors[Self.connectorID]?.autoBegin)
+            #expect(record.lastCall == start.addingTimeInterval(600), "exactly one interval after the first")
+            #expect(record.latest?.outcome == .called)
+            let reads = transport.requests.filter { $0.method == "GET" && $0.url.contains("/sso_connectors") }
+            #expect(reads.count >= 2, "the baseline poll and the read-back")
+            #expect(
+                reads.allSatisfy {
+                    $0.headers.contains {
+                        $0.name == "Authorization" && $0.value == "Bearer \(InProcessDaemon.token)"
+                    }
+                }, "polls and the read-back use the read token")
+            let announced = transport.deliveries.filter {
+                String(decoding: $0.body ?? [], as: UTF8.self).contains("connector.verification_started")
+            }
+            #expect(announced.count == 1)
+            // The account is polled again soon after the call, not an interval later.
+            try await Self.run(rig, clock, until: start.addingTimeInterval(610))
+            let pollsSoon = transport.requests.filter { $0.method == "GET" && $0.url.hasSuffix("/sso_connectors") }
+            #expect(pollsSoon.count == 2, "the baseline poll and one poll within 10 s of the call")
+
+            // The next polls see it pending, then failed again at 2 h: a new episode, within six hours.
+            try await Self.run(rig, clock, until: start.addingTimeInterval(3600))
+            #expect(rig.account?.connectors[Self.connectorID]?.status == .pending)
+            cloudflare.status.withLock { $0 = "failed" }
+            let sixHours = start.addingTimeInterval(600 + AutoBeginRecord.callSpacing)
+            try await Self.run(rig, clock, until: sixHours.addingTimeInterval(-1))
+            #expect(rig.account?.connectors[Self.connectorID]?.status == .failed)
+            #expect(Self.calls(transport).count == 1, "no second call within six hours of the first")
+            // The poll soon after the first call (at 602 s) shifted the checks by 2 s: the second call comes
+            // with the first present check once the six hours have passed.
+            try await Self.run(rig, clock, until: sixHours.addingTimeInterval(600))
+            #expect(Self.calls(transport).count == 2, "the second call once six hours have passed")
+            let second = try #require(rig.account?.connectors[Self.connectorID]?.autoBegin?.lastCall)
+            #expect(second >= sixHours && second <= sixHours.addingTimeInterval(600))
+        }
+    }
+
     /// The call is remembered on disk before it is sent: while the state cannot be written nothing is sent and no
     /// six-hour limit starts; the first present check after writes succeed again calls.
     @Test func noCallWhileTheStateCannotBeWrittenThenTheNextPresentCheckCalls() async throws {
-        let dns = try await DNSSimulator.start()
-        dns.addZone("example.test", nameservers: ["ns1.example.test": "127.0.0.2", "ns2.example.test": "127.0.0.3"])
-        dns.setTXT(Self.domain, ["cloudflare_dashboard_sso=\(Self.connectorID)"])
-        let cloudflare = Cloudflare()
-        let transport = ScriptedTransport { request, _ in cloudflare.answer(request) }
-        let clock = ManualClock()
-        let start = clock.now()
-        let lines = InProcessDaemon.lines(daemon: [
-            "poll_interval = 1h", "dns_check = on", "dns_resolvers = 127.0.0.1:\(dns.port)", "dns_port = \(dns.port)",
-            "dns_timeout = 1s", "dns_check_interval = 10m", "auto_begin_verification = on",
-            "api_write_token = \(Self.writeToken)",
-        ])
-        do {
-            try await InProcessDaemon.with(lines, transport: transport, clock: clock) { rig in
-                try await Self.run(rig, clock, until: start.addingTimeInterval(599))
-                rig.store.failAll(
-                    with: .writeFailed(path: "/unused/state.json", step: "writing", reason: "No space left on device"))
-                try await Self.run(rig, clock, until: start.addingTimeInterval(600))
-                #expect(Self.calls(transport).isEmpty, "no call that could not be remembered")
-                #expect(rig.account?.connectors[Self.connectorID]?.autoBegin?.lastCall == nil, "no limit started")
+        try await Self.withAssistedDaemon { rig, transport, cloudflare, clock, start in
+            try await Self.run(rig, clock, until: start.addingTimeInterval(599))
+            rig.store.failAll(
+                with: .writeFailed(path: "/unused/state.json", step: "writing", reason: "No space left on device"))
+            try await Self.run(rig, clock, until: start.addingTimeInterval(600))
+            #expect(Self.calls(transport).isEmpty, "no call that could not be remembered")
+            #expect(rig.account?.connectors[Self.connectorID]?.autoBegin?.lastCall == nil, "no limit started")
 
-                rig.store.failAll(with: nil)
-                try await Self.run(rig, clock, until: start.addingTimeInterval(1200))
-                #expect(Self.calls(transport).count == 1, "called with the next present check")
-                let stored = rig.store.document?.accounts.values.first?.connectors[Self.connectorID]?.autoBegin
-                #expect(stored?.lastCall != nil, "the call is in the stored state")
-            }
-            await dns.shutdown()
-        } catch {
-            await dns.shutdown()
-            throw error
+            rig.store.failAll(with: nil)
+            try await Self.run(rig, clock, until: start.addingTimeInterval(1200))
+            #expect(Self.calls(transport).count == 1, "called with the next present check")
+            let stored = rig.store.document?.accounts.values.first?.connectors[Self.connectorID]?.autoBegin
+            #expect(stored?.lastCall != nil, "the call is in the stored state")
         }
     }
 
