@@ -54,13 +54,19 @@ import Testing
 
     static let connector = "7d1f0e32b5c84d5a9b6e0f4c2a1d3e5f"
 
-    @Test func aStandbyWaitsTheLeaderWorksAndALostLeaseStopsBoth() async throws {
-        let flips = Mutex(0)
-        let transport = ScriptedTransport { request, _ in
+    /// Cloudflare lists the connector `pending` until `flipped` says otherwise, then `verified`; every webhook
+    /// answers 200.
+    static func transport(flipped: @escaping @Sendable () -> Bool) -> ScriptedTransport {
+        ScriptedTransport { request, _ in
             guard request.url.contains("/sso_connectors") else { return .answer(ScriptedTransport.status(200)) }
-            let status = flips.withLock { $0 } == 0 ? "pending" : "verified"
+            let status = flipped() ? "verified" : "pending"
             return .answer(ScriptedTransport.list([(Self.connector, "example.com", status)]))
         }
+    }
+
+    @Test func aStandbyWaitsTheLeaderWorksAndALostLeaseStopsBoth() async throws {
+        let flips = Mutex(0)
+        let transport = Self.transport { flips.withLock { $0 } != 0 }
         let lease = ScriptedLease()
         try await Rig.with(Rig.lines(), transport: transport, lease: lease) { rig in
             try await rig.waitUntil("READY=1 as a standby") {
@@ -93,11 +99,7 @@ import Testing
 
     @Test func aRefusedWriteDeposesTheLeaderBeforeItDelivers() async throws {
         let flips = Mutex(0)
-        let transport = ScriptedTransport { request, _ in
-            guard request.url.contains("/sso_connectors") else { return .answer(ScriptedTransport.status(200)) }
-            let status = flips.withLock { $0 } == 0 ? "pending" : "verified"
-            return .answer(ScriptedTransport.list([(Self.connector, "example.com", status)]))
-        }
+        let transport = Self.transport { flips.withLock { $0 } != 0 }
         let lease = ScriptedLease()
         try await Rig.with(Rig.lines(), transport: transport, lease: lease) { rig in
             try await rig.waitUntil("started") { lease.isHeld == false && rig.isRunning }
