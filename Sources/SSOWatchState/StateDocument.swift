@@ -148,7 +148,7 @@ public struct ConnectorState: Sendable, Equatable {
         set { verification = .init(check: dns, episode: dnsEpisode, autoBegin: newValue) }
     }
     /// `dns`, `dnsEpisode` and `autoBegin`, kept out of line: most connectors (every verified one) have none of
-    /// them, and inline they added 72 bytes to each connector before `autoBegin` existed, 1.1 MB of the daemon's
+    /// them, and inline they added about 72 bytes to each connector before `autoBegin` existed, about 1.1 MB of the daemon's
     /// memory with 10,000 connectors (BENCHMARKS.md).
     private var verification: VerificationKnowledge?
 
