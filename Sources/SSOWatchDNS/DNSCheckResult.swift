@@ -33,9 +33,9 @@ public struct DNSCheckResult: Hashable, Sendable {
         result: Result, detail: String, nameservers: [String], agreeing: Int, mistakes: [DNSNearMiss.Mistake] = [],
         checked: Date
     ) {
-        let shown = detail.count > Self.detailLimit ? String(detail.prefix(Self.detailLimit - 1)) + "…" : detail
         record = DNSRecordCheck(
-            result: result, detail: shown, nameservers: nameservers, agreeing: agreeing, checked: checked)
+            result: result, detail: detail.shortened(to: Self.detailLimit), nameservers: nameservers,
+            agreeing: agreeing, checked: checked)
         self.mistakes = mistakes
     }
 }

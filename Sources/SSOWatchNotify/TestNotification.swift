@@ -1,6 +1,7 @@
 import Foundation
 import SSOWatchConfig
 import SSOWatchHTTP
+import SSOWatchModel
 
 /// `ssowatch test-notify`: one `test` message to one webhook, sent at once, with the reply.
 public enum TestNotification {
@@ -45,6 +46,6 @@ public enum TestNotification {
     private static func replySnippet(_ body: [UInt8]) -> String {
         let text = String(decoding: body.prefix(300), as: UTF8.self)
         let line = text.split(whereSeparator: \.isNewline).first.map(String.init) ?? ""
-        return line.count > 200 ? String(line.prefix(200)) + "…" : line
+        return line.shortened(to: 201)
     }
 }

@@ -42,6 +42,24 @@ import Testing
         request.headers.first { $0.name == "Authorization" }?.value
     }
 
+    /// Cloudflare's answer can be anything: a kilobytes-long error or status is cut, once, before it reaches the
+    /// event, the state file and `status`.
+    @Test func longTextFromCloudflareIsCutWithAnEllipsis() async throws {
+        let long = String(repeating: "x", count: 5000)
+        let refused = #"{"success":false,"errors":[{"code":10000,"message":"\#(long)"}],"messages":[],"result":null}"#
+        let failure = try await Self.start(FakeTransport([.success(.json(403, refused))]))
+        let limit = VerificationStarter.Outcome.textLimit
+        #expect(failure.report.cloudflareError?.count == limit)
+        #expect(failure.report.cloudflareError?.hasPrefix("10000 xxx") == true)
+        #expect(failure.report.cloudflareError?.hasSuffix("…") == true)
+        #expect(failure.detail.count <= limit)
+
+        let accepted = try await Self.start(
+            FakeTransport([.success(.json(200, Self.ok)), .success(.json(200, Self.connector(long)))]))
+        #expect(accepted.report.readBackStatus?.count == limit)
+        #expect(accepted.detail.count <= limit)
+    }
+
     @Test func anAcceptedCallIsReadBackWithTheReadToken() async throws {
         let transport = FakeTransport([.success(.json(200, Self.ok)), .success(.json(200, Self.connector("pending")))])
         let result = try await Self.start(transport)

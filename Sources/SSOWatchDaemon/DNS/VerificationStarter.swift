@@ -26,6 +26,19 @@ struct VerificationStarter: Sendable {
     struct Outcome: Sendable, Equatable {
         var report: AutoBeginReport
         var detail: String
+
+        /// The longest text from Cloudflare kept (its errors, the status read back) and the longest `detail`, in
+        /// characters: they travel in the event, the state file and `status`, and Cloudflare's answer can be
+        /// anything. Cut here, once, with `…`.
+        static let textLimit = 1000
+
+        init(report: AutoBeginReport, detail: String) {
+            var report = report
+            report.cloudflareError = report.cloudflareError?.shortened(to: Self.textLimit)
+            report.readBackStatus = report.readBackStatus?.shortened(to: Self.textLimit)
+            self.report = report
+            self.detail = detail.shortened(to: Self.textLimit)
+        }
     }
 
     /// `POST …/begin_verification` with the write token: Cloudflare's HTTP status, or why it failed.

@@ -108,8 +108,7 @@ public enum StatusLine {
 
     /// `error` on one line, cut to `errorLimit` characters.
     static func shorten(_ error: String) -> String {
-        let line = TransitionEngine.oneLine(error)
-        return line.count <= errorLimit ? line : String(line.prefix(errorLimit - 1)) + "…"
+        TransitionEngine.oneLine(error).shortened(to: errorLimit)
     }
 
     private static func plural(_ count: Int, _ noun: String) -> String {

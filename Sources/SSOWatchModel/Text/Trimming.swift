@@ -54,3 +54,11 @@ extension StringProtocol {
         return kept.trimmingCharacters(in: set.characterSet)
     }
 }
+
+extension String {
+    /// This text when it has at most `limit` characters, else its first `limit - 1` and `…`: how ssowatch cuts
+    /// text from a peer (an API error, a DNS answer, a reply) before it reaches a message, `status` or the state.
+    package func shortened(to limit: Int) -> String {
+        count <= limit ? self : String(prefix(max(0, limit - 1))) + "…"
+    }
+}
