@@ -29,17 +29,16 @@ import json
 import math
 import os
 import random
-import select
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 
 sys.dont_write_bytecode = True
 
 import report
+import run_bench
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
@@ -56,46 +55,6 @@ SETTLED = 1800  # adaptive settled_poll_interval, real seconds
 
 def log(message):
     print(f"[adaptive {time.strftime('%H:%M:%S')}] {message}", flush=True)
-
-
-class Simulator:
-    def __init__(self, binary, workdir, scale, name):
-        info = os.path.join(workdir, f"{name}-simulator.json")
-        self.log_path = os.path.join(workdir, f"{name}-simulator.log")
-        window = WINDOW // scale
-        self.proc = subprocess.Popen(
-            [binary, "simulate", "--accounts", str(ACCOUNTS), "--connectors", str(CONNECTORS),
-             "--accounts-per-token", str(ACCOUNTS), "--statuses", "verified", "--info-file", info,
-             "--rate-limit", f"{CLOUDFLARE_LIMIT}/{window}", "--max-seconds", "1800"],
-            stdout=subprocess.PIPE, stderr=open(self.log_path, "w"), text=True)
-        readable, _, _ = select.select([self.proc.stdout], [], [], 120)
-        if not readable or not self.proc.stdout.readline():
-            self.stop()
-            raise SystemExit(f"the simulator did not start; see {self.log_path}")
-        with open(info) as handle:
-            data = json.load(handle)
-        self.base_url = data["base_url"]
-        self.receiver_url = data["receiver_url"]
-        self.control = data["control_url"]
-        self.accounts = data["accounts"]
-
-    def call(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.control + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return json.load(response)
-
-    def flip(self, account, connector, status):
-        return self.call("POST", "flip", {"account": account, "connector": connector, "status": status})
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def write_config(workdir, name, sim, scale, poll, settled):
@@ -157,7 +116,10 @@ def percentile(values, share):
 
 
 def run_mode(binary, workdir, name, scale, poll, settled, rounds, flip_window, rng):
-    sim = Simulator(binary, workdir, scale, name)
+    sim = run_bench.Simulator(
+        binary, ACCOUNTS, workdir, connectors=CONNECTORS, accounts_per_token=ACCOUNTS,
+        extra=["--statuses", "verified", "--rate-limit", f"{CLOUDFLARE_LIMIT}/{WINDOW // scale}"],
+        name=f"{name}-simulator")
     daemon = None
     try:
         config = write_config(workdir, name, sim, scale, poll, settled)

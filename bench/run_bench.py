@@ -94,19 +94,22 @@ def machine_info(binary, python):
 class Simulator:
     """`ssowatch simulate` in its own process, with its control API."""
 
-    def __init__(self, binary, accounts, workdir):
-        info_file = os.path.join(workdir, "simulator.json")
-        self.log = os.path.join(workdir, "simulator.log")
+    def __init__(self, binary, accounts, workdir, connectors=CONNECTORS, accounts_per_token=ACCOUNTS_PER_TOKEN,
+                 extra=(), name="simulator"):
+        """`extra`: more `ssowatch simulate` options; `name` names its files in `workdir`."""
+        info_file = os.path.join(workdir, f"{name}.json")
+        self.log = os.path.join(workdir, f"{name}.log")
         self.proc = subprocess.Popen(
-            [binary, "simulate", "--accounts", str(accounts), "--connectors", str(CONNECTORS),
-             "--accounts-per-token", str(ACCOUNTS_PER_TOKEN), "--info-file", info_file, "--max-seconds", "3600"],
+            [binary, "simulate", "--accounts", str(accounts), "--connectors", str(connectors),
+             "--accounts-per-token", str(accounts_per_token), "--info-file", info_file, "--max-seconds", "3600",
+             *extra],
             stdout=subprocess.PIPE, stderr=open(self.log, "w"))
         ready, _, _ = select.select([self.proc.stdout], [], [], 120)
         if not ready:
             raise SystemExit("the simulator did not start within 120 s")
         line = self.proc.stdout.readline()
         if not line:
-            raise SystemExit(f"the simulator exited: see {workdir}/simulator.log")
+            raise SystemExit(f"the simulator exited: see {self.log}")
         with open(info_file) as f:
             info = json.load(f)
         self.base_url = info["base_url"]
@@ -128,9 +131,10 @@ class Simulator:
             raise SystemExit(f"the simulator's control API failed ({error}); the simulator {state}, "
                              f"see {self.log}") from error
 
-    def flip(self, account, connector):
+    def flip(self, account, connector, new=None):
+        """Sets the connector's status: `new`, else verified and failed in turn (all start pending)."""
         current = self.status.get((account, connector), "pending")
-        new = "failed" if current == "verified" else "verified"
+        new = new or ("failed" if current == "verified" else "verified")
         self.status[(account, connector)] = new
         self.call("POST", "flip", {"account": account, "connector": connector, "status": new})
 
