@@ -116,6 +116,20 @@ import Testing
         }
     }
 
+    @Test func aReloadKeepsTheDatabaseTheDaemonStartedWith() async throws {
+        let transport = Self.transport { false }
+        let lease = ScriptedLease()
+        let url = { (database: String) in "ha_postgres_url = postgresql://ssowatch@db.example.test:5432/\(database)" }
+        try await Rig.with(Rig.lines(daemon: [url("one")]), transport: transport, lease: lease) { rig in
+            try await rig.waitUntil("started") { rig.isRunning }
+            rig.reload(Rig.lines(daemon: [url("two"), "log_level = info"]))
+            #expect(rig.log.contains("ha_postgres_url changed: it takes effect at the next start"))
+            let kept = rig.inspect { ($0.configuration.daemon.haPostgres?.database, $0.configuration.daemon.logLevel) }
+            #expect(kept.0 == "one", "the database the store and the lease use")
+            #expect(kept.1 == .info, "the rest of the reload applies")
+        }
+    }
+
     @Test func theLeaderGaugeIsOneUnlessAStandby() {
         let metrics = SSOWatchMetrics()
         let leader = { prometheusSamples(metrics.render())["ssowatch_leader"].flatMap(Double.init) }

@@ -15,10 +15,12 @@ extension Daemon {
         guard case .running = lifecycle else { return }
         dependencies.notifier.notify("RELOADING=1\nMONOTONIC_USEC=\(SystemdNotifier.monotonicMicroseconds())")
         do {
-            let newConfiguration = try dependencies.loadConfiguration()
+            var newConfiguration = try dependencies.loadConfiguration()
             if newConfiguration.daemon.haPostgres != configuration.daemon.haPostgres {
                 logger.warning(
                     "ha_postgres_url changed: it takes effect at the next start (docs/HA.md); keeping the current one")
+                // The store and the lease were made from the current one: the configuration keeps saying so.
+                newConfiguration.daemon.haPostgres = configuration.daemon.haPostgres
             }
             if lease == nil && newConfiguration.daemon.stateFile != configuration.daemon.stateFile {
                 let newStore = dependencies.makeStateStore(newConfiguration)
